@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Snuffel: sniffer-drone gas detection. Module map in README.md and ARCHITECTURE.md.
+// SnuffelCore imports only the standard library and RealModule (no Foundation).
+let package = Package(
+    name: "Snuffel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "SnuffelCore", targets: ["SnuffelCore"]),
+        .library(name: "SnuffelConfig", targets: ["SnuffelConfig"]),
+        .library(name: "SnuffelWire", targets: ["SnuffelWire"]),
+        .executable(name: "snuffel", targets: ["snuffel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "SnuffelCore",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+        ),
+        .target(
+            name: "SnuffelConfig",
+            dependencies: ["SnuffelCore", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(
+            name: "SnuffelWire",
+            dependencies: ["SnuffelCore"]
+        ),
+        .executableTarget(
+            name: "snuffel",
+            dependencies: [
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SnuffelCoreTests", dependencies: ["SnuffelCore"]),
+        .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore"]),
+        .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,108 @@
+/// The `[detection]` settings of the pipeline, each with its default.
+///
+/// Times are in seconds, thresholds in noise standard deviations (σ) of the
+/// noise-normalised signal. The payload configuration's `[detection]` section uses the
+/// snake_case names given on each property.
+public struct DetectionSettings: Sendable, Equatable {
+    /// `warmup_s`: after the first sample of a channel, no hit is declared for this long
+    /// while baseline and noise settle. Default 30.
+    public var warmupSeconds: Double = 30
+    /// `baseline_tau_s`: time constant with which the baseline follows a signal above it
+    /// (slow drift up). Default 300.
+    public var baselineTauSeconds: Double = 300
+    /// `baseline_down_tau_s`: time constant with which the baseline follows a signal below
+    /// it (plumes only raise the signal, so a drop is drift). Default 20.
+    public var baselineDownTauSeconds: Double = 20
+    /// `baseline_max_freeze_s`: the baseline stops learning while a channel is in a hit or
+    /// an event is open, but for at most this long; then it learns again so that a step in
+    /// drift cannot hold an event open for ever. Default 180.
+    public var baselineMaxFreezeSeconds: Double = 180
+    /// `smoothing_tau_s`: time constant of the one-pole low-pass denoiser. Default 0.5.
+    public var smoothingTauSeconds: Double = 0.5
+    /// `noise_tau_s`: time constant of the running noise variance, learnt outside hits.
+    /// Default 60.
+    public var noiseTauSeconds: Double = 60
+    /// `hit_on_sigma`: a channel enters a hit above this many σ. Default 5.
+    public var hitOnSigma: Double = 5
+    /// `hit_off_sigma`: a channel leaves a hit below this many σ. Default 2.
+    public var hitOffSigma: Double = 2
+    /// `hit_min_duration_s`: the signal must stay above `hit_on_sigma` this long before a
+    /// hit is declared (rejects single-sample spikes). Default 0.3.
+    public var hitMinDurationSeconds: Double = 0.3
+    /// `hit_release_s`: the signal must stay below `hit_off_sigma` this long before a hit
+    /// ends. Default 1.
+    public var hitReleaseSeconds: Double = 1
+    /// `min_channels`: channels that must hit (aligned by their delays) for an event.
+    /// Clamped to the number of gas channels. Default 2.
+    public var minChannels: Int = 2
+    /// `coincidence_s`: hits of different channels whose inlet-time onsets lie within
+    /// this window belong together. Default 8.
+    public var coincidenceSeconds: Double = 8
+    /// `event_gap_s`: an event ends when no channel has been in a hit for this long
+    /// (inlet time). Default 5.
+    public var eventGapSeconds: Double = 5
+    /// `event_pre_s`, `event_post_s`: the evidence window extends the event by these
+    /// margins so that slow tails are integrated. Defaults 2 and 10.
+    public var eventPreSeconds: Double = 2
+    public var eventPostSeconds: Double = 10
+    /// `max_event_s`: an event is closed after this long even if hits go on. Default 120.
+    public var maxEventSeconds: Double = 120
+    /// `stale_after_s`: a channel with no sample for this long is stale: its filters restart
+    /// on the next sample and events no longer wait for it. Default 10.
+    public var staleAfterSeconds: Double = 10
+    /// `model_tolerance`: relative error assumed of the signature library's responses
+    /// when fitting an event (0.3 = 30 %). Default 0.35.
+    public var modelTolerance: Double = 0.35
+    /// `mixture_stiffness`: how strongly a class's fitted compound fractions are held to
+    /// the class's nominal fractions (0 = free, larger = stiffer). Default 0.5.
+    public var mixtureStiffness: Double = 0.5
+    /// `min_fit`: an event whose best class explains less than this fraction of the
+    /// response is reported as `unknown`. Default 0.5.
+    public var minFit: Double = 0.5
+    /// `alert_confidence`: detections of a non-confounder class at or above this
+    /// confidence are alerts. Default 0.6.
+    public var alertConfidence: Double = 0.6
+    /// `gas_index_interval_s`: sampling interval handed to the VOC/NOx gas index
+    /// algorithm; SGP41 samples are decimated to it. Default 1.
+    public var gasIndexIntervalSeconds: Double = 1
+
+    public init() {}
+
+    /// Checks each setting's range.
+    /// - Returns: `nil` when valid, else the snake_case key and the reason.
+    public func validationError() -> (key: String, reason: String)? {
+        func positive(_ v: Double, _ key: String) -> (String, String)? {
+            (v.isFinite && v > 0) ? nil : (key, "must be a positive finite number of seconds, got \(v)")
+        }
+        func nonNegative(_ v: Double, _ key: String) -> (String, String)? {
+            (v.isFinite && v >= 0) ? nil : (key, "must be zero or a positive finite number, got \(v)")
+        }
+        let checks: [(String, String)?] = [
+            nonNegative(warmupSeconds, "warmup_s"),
+            positive(baselineTauSeconds, "baseline_tau_s"),
+            positive(baselineDownTauSeconds, "baseline_down_tau_s"),
+            positive(baselineMaxFreezeSeconds, "baseline_max_freeze_s"),
+            nonNegative(smoothingTauSeconds, "smoothing_tau_s"),
+            positive(noiseTauSeconds, "noise_tau_s"),
+            positive(hitOnSigma, "hit_on_sigma"),
+            nonNegative(hitOffSigma, "hit_off_sigma"),
+            hitOffSigma < hitOnSigma ? nil : ("hit_off_sigma", "must be below hit_on_sigma (\(hitOnSigma)), got \(hitOffSigma)"),
+            nonNegative(hitMinDurationSeconds, "hit_min_duration_s"),
+            nonNegative(hitReleaseSeconds, "hit_release_s"),
+            minChannels >= 1 ? nil : ("min_channels", "must be at least 1, got \(minChannels)"),
+            nonNegative(coincidenceSeconds, "coincidence_s"),
+            positive(eventGapSeconds, "event_gap_s"),
+            nonNegative(eventPreSeconds, "event_pre_s"),
+            nonNegative(eventPostSeconds, "event_post_s"),
+            positive(maxEventSeconds, "max_event_s"),
+            positive(staleAfterSeconds, "stale_after_s"),
+            nonNegative(modelTolerance, "model_tolerance"),
+            nonNegative(mixtureStiffness, "mixture_stiffness"),
+            (minFit >= 0 && minFit <= 1) ? nil : ("min_fit", "must lie in [0, 1], got \(minFit)"),
+            (alertConfidence >= 0 && alertConfidence <= 1) ? nil : ("alert_confidence", "must lie in [0, 1], got \(alertConfidence)"),
+            positive(gasIndexIntervalSeconds, "gas_index_interval_s"),
+        ]
+        for case let (key, reason)? in checks { return (key, reason) }
+        return nil
+    }
+}
