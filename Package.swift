@@ -42,7 +42,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SnuffelCoreTests", dependencies: ["SnuffelCore", "SnuffelTestSupport"]),
+        .testTarget(
+            name: "SnuffelCoreTests",
+            dependencies: ["SnuffelCore", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
+        ),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
     ],

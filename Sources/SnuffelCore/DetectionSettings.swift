@@ -21,9 +21,10 @@ public struct DetectionSettings: Sendable, Equatable {
     public var baselineMaxFreezeSeconds: Double = 60
     /// `smoothing_tau_s`: time constant of the one-pole low-pass denoiser. Default 0.5.
     public var smoothingTauSeconds: Double = 0.5
-    /// `recovery_speedup`: the fast-response recovery turns a sensor with time constant τ
-    /// into one with τ / speed-up (the low-pass is widened to that τ so that noise gain is
-    /// bounded by the speed-up). 1 disables recovery. Default 4.
+    /// `recovery_speedup`: the fast-response recovery turns a sensor with rise time
+    /// constant τ into one with τ / speed-up (the low-pass is widened to that τ so that
+    /// the noise gain is bounded by the speed-up; a decay slower than the rise is only
+    /// inverted up to the same gain). 1 disables recovery. Default 4.
     public var recoverySpeedup: Double = 4
     /// `noise_tau_s`: time constant of the running noise variance, learnt outside hits.
     /// Default 60.
@@ -73,6 +74,11 @@ public struct DetectionSettings: Sendable, Equatable {
     /// `alert_confidence`: detections of a non-confounder class at or above this
     /// confidence are alerts. Default 0.6.
     public var alertConfidence: Double = 0.6
+    /// `humidity_transient_gm3`: an event whose hits are all on MOX channels while the
+    /// absolute humidity moves by more than this (g/m³, against its 30 s mean) is a
+    /// humidity artefact: counted in the pipeline's health, not reported as a detection.
+    /// 0 turns the rule off. Default 0.5.
+    public var humidityTransientGramsPerCubicMetre: Double = 0.5
     /// `gas_index_interval_s`: sampling interval handed to the VOC/NOx gas index
     /// algorithm; SGP41 samples are decimated to it. Default 1.
     public var gasIndexIntervalSeconds: Double = 1
@@ -114,6 +120,7 @@ public struct DetectionSettings: Sendable, Equatable {
             (minFit >= 0 && minFit <= 1) ? nil : ("min_fit", "must lie in [0, 1], got \(minFit)"),
             (alertConfidence >= 0 && alertConfidence <= 1) ? nil : ("alert_confidence", "must lie in [0, 1], got \(alertConfidence)"),
             positive(gasIndexIntervalSeconds, "gas_index_interval_s"),
+            nonNegative(humidityTransientGramsPerCubicMetre, "humidity_transient_gm3"),
         ]
         for case let (key, reason)? in checks { return (key, reason) }
         return nil

@@ -42,6 +42,9 @@ struct Lane {
     let noiseTau: Double
     let noiseFloor2: Double
     let linearisedNoiseScale: Double
+    /// Time constant of the charge still in the sensor and the low-pass at the end of an
+    /// evidence window (the configured decay τ, uncapped, plus the low-pass τ).
+    let tailTau: Double
     let gasSlot: Int
     let ringStart: Int
     let ringCapacity: Int
@@ -56,6 +59,24 @@ struct Lane {
     var firstTime: UInt64 = 0
     var initialised = false
     var reseed = false
+
+    // Spike filter (median of the last three excess values).
+    var previous1 = 0.0
+    var previous2 = 0.0
+    var spikeFill = 0
+
+    // Warm-up regression of the physical value on time (seconds since the first sample).
+    var fitN = 0.0
+    var fitT = 0.0
+    var fitY = 0.0
+    var fitTT = 0.0
+    var fitTY = 0.0
+    var fitYY = 0.0
+    var fitOrigin = 0.0
+    var warmedUp = false
+
+    // Noise gate: when it has been shut this long, the noise estimate learns anyway.
+    var noiseGateShutSince: UInt64 = 0
 
     // Signal state.
     var physical = Double.nan
@@ -97,10 +118,16 @@ struct Lane {
         validMax = spec.validMax
         delayUs = UInt64(max(0, spec.delaySeconds) * 1e6)
         rateHz = spec.rateHz
+        // The low-pass is widened to τ_rise / speed-up; both directions' inverse models are
+        // capped at speed-up × that, so the noise gain of recovery never exceeds the
+        // speed-up (a slow decay is then only partly inverted).
         let recovering = spec.riseTauSeconds > 0 && settings.recoverySpeedup > 1
-        riseTau = recovering ? spec.riseTauSeconds : 0
-        decayTau = recovering ? (spec.decayTauSeconds > 0 ? spec.decayTauSeconds : spec.riseTauSeconds) : 0
-        smoothTau = max(settings.smoothingTauSeconds, recovering ? spec.riseTauSeconds / settings.recoverySpeedup : 0)
+        let smoothing = max(settings.smoothingTauSeconds, recovering ? spec.riseTauSeconds / settings.recoverySpeedup : 0)
+        let cap = settings.recoverySpeedup * smoothing
+        smoothTau = smoothing
+        tailTau = (spec.decayTauSeconds > 0 ? spec.decayTauSeconds : spec.riseTauSeconds) + smoothing
+        riseTau = recovering ? min(spec.riseTauSeconds, cap) : 0
+        decayTau = recovering ? min(spec.decayTauSeconds > 0 ? spec.decayTauSeconds : spec.riseTauSeconds, cap) : 0
         baselineUpTau = settings.baselineTauSeconds
         baselineDownTau = min(settings.baselineDownTauSeconds, settings.baselineTauSeconds)
         warmupTau = max(1, min(settings.baselineDownTauSeconds, settings.warmupSeconds / 3))
@@ -166,6 +193,61 @@ struct Lane {
         trend = 0
         smooth = 0
         recovered = 0
+        previous1 = 0
+        previous2 = 0
+        spikeFill = 0
+        fitOrigin = y
+        accumulateWarmup(time: t, physical: y)
+    }
+
+    /// Collects the warm-up samples for the line that starts the baseline.
+    @inline(__always)
+    mutating func accumulateWarmup(time t: UInt64, physical y: Double) {
+        let s = Double(t &- firstTime) * 1e-6
+        let dy = y - fitOrigin  // centred on the first value for precision
+        fitN += 1
+        fitT += s
+        fitY += dy
+        fitTT += s * s
+        fitTY += s * dy
+        fitYY += dy * dy
+    }
+
+    /// At the end of warm-up, starts the baseline on the least-squares line through the
+    /// warm-up samples, so that a sensor that is still drifting (a MOX after power-up)
+    /// is tracked without lag from the first warm sample.
+    mutating func finishWarmup(time t: UInt64, firstValue: Double) {
+        warmedUp = true
+        let denominator = fitN * fitTT - fitT * fitT
+        guard fitN >= 3, denominator > 0 else { return }
+        var slope = (fitN * fitTY - fitT * fitY) / denominator
+        let stt = denominator / fitN  // Σ(t − t̄)²
+        let syy = fitYY - fitY * fitY / fitN
+        let residual = max(0, syy - slope * slope * stt) / max(1, fitN - 2)
+        // A slope that noise alone could make is not a trend: start flat.
+        if slope * slope * stt <= 9 * residual { slope = 0 }
+        let intercept = (fitY - slope * fitT) / fitN
+        let now = Double(t &- firstTime) * 1e-6
+        let fitted = firstValue + intercept + slope * now
+        guard slope.isFinite, fitted.isFinite else { return }
+        let shift = fitted - level
+        level = fitted
+        smooth -= shift
+        previous1 -= shift
+        previous2 -= shift
+        trend = slope
+    }
+
+    /// Median of the current and the previous two excess values: a single-sample spike
+    /// never reaches the low-pass, where it would be spread into a bump that the minimum
+    /// hit duration could no longer reject.
+    @inline(__always)
+    mutating func despike(_ e: Double) -> Double {
+        let a = previous2, b = previous1
+        previous2 = b
+        previous1 = e
+        if spikeFill < 2 { spikeFill += 1; return e }
+        return max(min(a, b), min(max(a, b), e))
     }
 
     /// After a silence the filters start again from the next value; the baseline and the
@@ -185,21 +267,30 @@ struct Lane {
     /// only raise the signal. The smoothed excess is shifted with the level so that it
     /// stays the excess over the new baseline.
     @inline(__always)
-    mutating func updateBaseline(dt: Double, learn: Bool, warm: Bool, offSigma: Double) {
-        // While held, the level stays put: extrapolating the trend through a plume would
-        // let a noisy trend walk the baseline away.
-        guard learn, dt > 0 else { return }
+    mutating func updateBaseline(dt: Double, learn: Bool, warm: Bool, offSigma: Double, catchUp: Bool) {
+        guard dt > 0 else { return }
+        guard learn else {
+            // Held: follow the drift learnt before the plume, keeping the excess consistent.
+            let step = trend * dt
+            level += step
+            smooth -= step
+            previous1 -= step
+            previous2 -= step
+            return
+        }
         let error = smooth - trend * dt
         let clearDrop = smooth < 0 && smooth * smooth > offSigma * offSigma * smoothNoiseVariance
-        let tau = !warm ? warmupTau : (clearDrop ? baselineDownTau : baselineUpTau)
+        let tau = !warm ? warmupTau : ((clearDrop || catchUp) ? baselineDownTau : baselineUpTau)
         let a = poleAlpha(dt / tau)
         let step = trend * dt + a * error
         level += step
         smooth -= step
+        previous1 -= step
+        previous2 -= step
         // Benedict–Bordner relation β = α² / (2 − α) keeps the tracker critically damped.
-        // No trend is learnt during warm-up: the fast warm-up loop's trend is mostly noise
-        // and would outlive it in the slow loop.
-        if warm { trend += a * a / (2 - a) * error / dt }
+        // No trend is learnt during warm-up (the fast loop's trend is mostly noise and would
+        // outlive it) nor while catching a drop (a shift of level, not a slope).
+        if warm && !clearDrop && !catchUp { trend += a * a / (2 - a) * error / dt }
     }
 
     // MARK: Stage 4: denoising and fast-response recovery
@@ -228,11 +319,25 @@ struct Lane {
 
     // MARK: Stage 5: noise
 
+    /// Learns the noise variances of the recovered and the smoothed excess from samples
+    /// that are not outliers on either side (a plume above, a drop of drift below). If the
+    /// gate stays shut for `maxShutUs` (the noise itself grew), it learns from values
+    /// clipped at the gate, so the estimate can rise again.
     @inline(__always)
-    mutating func learnNoise(_ x2: Double, dt: Double, warm: Bool) {
+    mutating func learnNoise(_ x2: Double, time t: UInt64, dt: Double, warm: Bool, gate2: Double, maxShutUs: UInt64) {
+        let s2 = smooth * smooth
+        var xs = x2, ss = s2
+        if warm && (x2 > gate2 * noiseVariance || s2 > gate2 * smoothNoiseVariance) {
+            if noiseGateShutSince == 0 { noiseGateShutSince = t }
+            guard t &- noiseGateShutSince > maxShutUs else { return }
+            xs = min(x2, gate2 * noiseVariance)
+            ss = min(s2, gate2 * smoothNoiseVariance)
+        } else {
+            noiseGateShutSince = 0
+        }
         let a = poleAlpha(dt / (warm ? noiseTau : warmupTau))
-        noiseVariance = max(noiseFloor2, noiseVariance + a * (x2 - noiseVariance))
-        smoothNoiseVariance = max(noiseFloor2, smoothNoiseVariance + a * (smooth * smooth - smoothNoiseVariance))
+        noiseVariance = max(noiseFloor2, noiseVariance + a * (xs - noiseVariance))
+        smoothNoiseVariance = max(noiseFloor2, smoothNoiseVariance + a * (ss - smoothNoiseVariance))
     }
 
     // MARK: Evidence

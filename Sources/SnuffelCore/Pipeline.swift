@@ -22,6 +22,9 @@ public struct PipelineHealth: Sendable, Equatable {
     public var unconfirmedHits: Int = 0
     /// Events closed early because they exceeded `max_event_s`.
     public var truncatedEvents: Int = 0
+    /// Events whose hits were all on MOX channels while the absolute humidity changed
+    /// (see `humidity_transient_gm3`): not reported as detections.
+    public var humidityArtefacts: Int = 0
     /// Samples whose history slot was overwritten before an event could use it (the
     /// channel delivers faster than its declared `rate_hz`).
     public var historyOverruns: Int = 0
@@ -92,12 +95,17 @@ public final class Pipeline {
     let postUs: UInt64
     let maxEventUs: UInt64
     let maxFreezeUs: UInt64
+    /// Length of the segment before an event whose mean is each channel's zero.
+    let referenceUs: UInt64 = 5_000_000
     let gasIndexIntervalUs: UInt64
 
     // Environment for compensation.
     var temperature = Double.nan
     var relativeHumidity = Double.nan
     var absoluteHumidity = Double.nan
+    var absoluteHumiditySlow = Double.nan
+    var lastHumidityTime: UInt64 = 0
+    var eventHumidityChange = 0.0
     var latestTime: UInt64 = 0
 
     // Fusion state, in inlet time.
@@ -250,13 +258,13 @@ public final class Pipeline {
             let y = lane.pointee.convert(value)
             lane.pointee.touch(t, physical: y)
             temperature = y
-            updateAbsoluteHumidity()
+            updateAbsoluteHumidity(time: t)
             return
         case .humidity:
             let y = lane.pointee.convert(value)
             lane.pointee.touch(t, physical: y)
             relativeHumidity = y
-            updateAbsoluteHumidity()
+            updateAbsoluteHumidity(time: t)
             return
         default:
             break
@@ -292,9 +300,14 @@ public final class Pipeline {
         let dt = Double(dtUs) * 1e-6
         let warm = t &- lane.pointee.firstTime >= warmupUs
         let inlet = lane.pointee.inletTime(t)
+        if !warm {
+            lane.pointee.accumulateWarmup(time: t, physical: y)
+        } else if !lane.pointee.warmedUp {
+            lane.pointee.finishWarmup(time: t, firstValue: lane.pointee.fitOrigin)
+        }
 
         // Denoise and recover.
-        let e = y - lane.pointee.level
+        let e = lane.pointee.despike(y - lane.pointee.level)
         let x = lane.pointee.smoothAndRecover(e, dt: dt)
         let smooth = lane.pointee.smooth
 
@@ -313,7 +326,7 @@ public final class Pipeline {
         let stillUp = recoveredUp || (smooth > 0 && s2 > off2 * sVariance)
         lane.pointee.elevated = stillUp
         if !warm || !stillUp {
-            lane.pointee.learnNoise(x2, dt: dt, warm: warm)
+            lane.pointee.learnNoise(x2, time: t, dt: dt, warm: warm, gate2: on2, maxShutUs: maxFreezeUs)
         }
         record(lane, inlet: inlet, excess: smooth, recovered: x)
 
@@ -326,13 +339,14 @@ public final class Pipeline {
             lane.pointee.frozenSince = 0
         }
         let freezeExpired = frozen && t &- lane.pointee.frozenSince > maxFreezeUs
-        lane.pointee.updateBaseline(dt: dt, learn: !frozen || freezeExpired, warm: warm, offSigma: settings.hitOffSigma)
+        lane.pointee.updateBaseline(dt: dt, learn: !frozen || freezeExpired, warm: warm, offSigma: settings.hitOffSigma,
+                                    catchUp: freezeExpired)
 
         if !warm { return }
         if lane.pointee.inHit {
             let sigma = max(x > 0 ? (x2 / xVariance).squareRoot() : 0, smooth > 0 ? (s2 / sVariance).squareRoot() : 0)
             if eventOpen {
-                if inlet > eventLastActive { eventLastActive = inlet }
+                if recoveredUp && inlet > eventLastActive { eventLastActive = inlet }
                 if sigma > eventPeakSigma {
                     eventPeakSigma = sigma
                     eventPeakTime = inlet
@@ -398,6 +412,7 @@ public final class Pipeline {
     func openEvent(onset: UInt64, now: UInt64, sigma: Double, alone: UnsafeMutablePointer<Lane>?) {
         let low = onset >= coincidenceUs ? onset - coincidenceUs : 0
         eventOpen = true
+        eventHumidityChange = absoluteHumidity.isFinite ? abs(absoluteHumidity - absoluteHumiditySlow) : 0
         eventOnset = onset
         eventLastActive = now
         eventPeakSigma = sigma
@@ -478,6 +493,17 @@ public final class Pipeline {
 
     func closeEvent() {
         eventOpen = false
+        if settings.humidityTransientGramsPerCubicMetre > 0
+            && eventHumidityChange > settings.humidityTransientGramsPerCubicMetre {
+            var onlyMOX = true
+            for slot in gasSlots where lanes[slot].hitInEvent && !lanes[slot].kind.isMOX { onlyMOX = false }
+            if onlyMOX {
+                health.humidityArtefacts += 1
+                for slot in gasSlots { lanes[slot].hitInEvent = false }
+                eventPeakSigma = 0
+                return
+            }
+        }
         let windowStart = eventOnset >= preUs ? eventOnset - preUs : 0
         let windowEnd = eventLastActive + postUs
         let windowSeconds = max(1e-6, Double(windowEnd - windowStart) * 1e-6)
@@ -486,6 +512,22 @@ public final class Pipeline {
         for (slot, channel) in gasSlots.enumerated() {
             let lane = lanes + channel
             let l = lane.pointee
+            // The channel's own level just before the event is its zero: a baseline that is
+            // slightly off would otherwise add up over the whole window.
+            var referenceSum = 0.0
+            var referenceCount = 0
+            let referenceStart = windowStart >= referenceUs ? windowStart - referenceUs : 0
+            let count = l.ringCount
+            let first = (l.ringHead - count + l.ringCapacity) % max(1, l.ringCapacity)
+            for k in 0..<count {
+                let i = l.ringStart + (first + k) % l.ringCapacity
+                let ti = ringTime[i]
+                if ti >= referenceStart && ti < windowStart && !ringExcess[i].isNaN {
+                    referenceSum += l.linearise(ringExcess[i])
+                    referenceCount += 1
+                }
+            }
+            let reference = referenceCount > 0 ? referenceSum / Double(referenceCount) : 0
             var area = 0.0
             var peak = 0.0
             var peakSmooth = 0.0
@@ -493,17 +535,16 @@ public final class Pipeline {
             var rejected = 0
             var prevT: UInt64 = 0
             var prevU = Double.nan
+            var lastU = 0.0
             let period = 1 / l.rateHz
             let maxStepUs = UInt64(max(3 * period, 1) * 1e6)
-            let count = l.ringCount
-            let first = (l.ringHead - count + l.ringCapacity) % max(1, l.ringCapacity)
             for k in 0..<count {
                 let i = l.ringStart + (first + k) % l.ringCapacity
                 let ti = ringTime[i]
                 if ti < windowStart || ti > windowEnd { continue }
                 let e = ringExcess[i]
                 if e.isNaN { rejected += 1; prevU = .nan; continue }
-                let u = l.linearise(e)
+                let u = l.linearise(e) - reference
                 if ringRecovered[i] > peak { peak = ringRecovered[i] }
                 if e > peakSmooth { peakSmooth = e }
                 if !prevU.isNaN && ti > prevT && ti - prevT <= maxStepUs {
@@ -513,16 +554,23 @@ public final class Pipeline {
                 }
                 prevT = ti
                 prevU = u
+                lastU = u
             }
+            // What is still in the sensor and the low-pass at the window's end: for a
+            // first-order response, ∫ input = ∫ output + τ · output(end).
+            area += l.tailTau * lastU
             let peakSigma = max(peak / l.noiseVariance.squareRoot(), peakSmooth / l.smoothNoiseVariance.squareRoot())
             snr = max(snr, peakSigma)
             let coverage = min(1, covered / windowSeconds)
-            // Noise of the area of the linearised smoothed excess: the smoothed noise,
-            // scaled to linearised units, over the window's correlation cells.
+            // Uncertainty of the area: the smoothed noise (in linearised units) over the
+            // window's correlation cells, plus a reference level off by a third of that
+            // noise over the whole window.
             let correlation = max(l.smoothTau, period, 1)
             let sigmaU = l.linearisedNoiseScale * l.smoothNoiseVariance.squareRoot()
+            let random = sigmaU * (windowSeconds * correlation).squareRoot()
+            let offset = sigmaU * windowSeconds / 3
             slotArea[slot] = area
-            slotSigma[slot] = max(sigmaU * (windowSeconds * correlation).squareRoot(), 1e-12)
+            slotSigma[slot] = max((random * random + offset * offset).squareRoot(), 1e-12)
             slotUsable[slot] = coverage >= 0.5
             evidence.append(ChannelEvidence(channel: channel, peakExcess: peak, peakSigma: peakSigma, area: area,
                                             hit: l.hitInEvent, coverage: coverage, rejectedInWindow: rejected))
@@ -614,9 +662,19 @@ public final class Pipeline {
     /// Whether an event is open (a plume is being crossed).
     public var isEventOpen: Bool { eventOpen }
 
-    func updateAbsoluteHumidity() {
+    func updateAbsoluteHumidity(time t: UInt64) {
         guard temperature.isFinite, relativeHumidity.isFinite else { return }
         absoluteHumidity = Pipeline.absoluteHumidity(temperature: temperature, relativeHumidity: relativeHumidity)
+        if absoluteHumiditySlow.isNaN {
+            absoluteHumiditySlow = absoluteHumidity
+            lastHumidityTime = t
+        } else if t > lastHumidityTime {
+            // Temperature and humidity often share a timestamp: one update per time.
+            let a = poleAlpha(Double(t - lastHumidityTime) * 1e-6 / 30)
+            absoluteHumiditySlow += a * (absoluteHumidity - absoluteHumiditySlow)
+            lastHumidityTime = t
+        }
+        if eventOpen { eventHumidityChange = max(eventHumidityChange, abs(absoluteHumidity - absoluteHumiditySlow)) }
     }
 
     /// Absolute humidity in g/m³ from temperature (°C) and relative humidity (%), by the
