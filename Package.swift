@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SnuffelCore", targets: ["SnuffelCore"]),
         .library(name: "SnuffelConfig", targets: ["SnuffelConfig"]),
         .library(name: "SnuffelWire", targets: ["SnuffelWire"]),
+        .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
     ],
     dependencies: [
@@ -30,6 +31,10 @@ let package = Package(
             name: "SnuffelWire",
             dependencies: ["SnuffelCore"]
         ),
+        .target(
+            name: "SnuffelTestSupport",
+            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
+        ),
         .executableTarget(
             name: "snuffel",
             dependencies: [
@@ -37,7 +42,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SnuffelCoreTests", dependencies: ["SnuffelCore"]),
+        .testTarget(
+            name: "SnuffelCoreTests",
+            dependencies: ["SnuffelCore", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
+        ),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
     ],

@@ -5,7 +5,8 @@ public struct ChannelEvidence: Sendable, Equatable {
     /// Largest fast-response-recovered excess over baseline in the evidence window,
     /// physical units (neper for MOX channels).
     public var peakExcess: Double
-    /// Largest noise-normalised excess, σ.
+    /// Largest noise-normalised excess, σ: the larger of the smoothed and the recovered
+    /// excess, each against its own noise.
     public var peakSigma: Double
     /// Integral over the evidence window of the linearised excess, physical units × s
     /// (the quantity the classifier fits).

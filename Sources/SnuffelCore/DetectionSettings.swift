@@ -7,22 +7,30 @@ public struct DetectionSettings: Sendable, Equatable {
     /// `warmup_s`: after the first sample of a channel, no hit is declared for this long
     /// while baseline and noise settle. Default 30.
     public var warmupSeconds: Double = 30
-    /// `baseline_tau_s`: time constant with which the baseline follows a signal above it
-    /// (slow drift up). Default 300.
-    public var baselineTauSeconds: Double = 300
+    /// `baseline_tau_s`: time constant with which the baseline (a level-and-trend
+    /// tracker, so a steady ramp of drift leaves no lag) follows a signal above it.
+    /// Default 120.
+    public var baselineTauSeconds: Double = 120
     /// `baseline_down_tau_s`: time constant with which the baseline follows a signal below
     /// it (plumes only raise the signal, so a drop is drift). Default 20.
     public var baselineDownTauSeconds: Double = 20
-    /// `baseline_max_freeze_s`: the baseline stops learning while a channel is in a hit or
-    /// an event is open, but for at most this long; then it learns again so that a step in
-    /// drift cannot hold an event open for ever. Default 180.
-    public var baselineMaxFreezeSeconds: Double = 180
+    /// `baseline_max_freeze_s`: the baseline holds its level while a channel is elevated
+    /// (above `hit_off_sigma`) or takes part in an open event, but for at most this long; then it
+    /// learns again so that a step in drift (a humidity change) cannot hold an event
+    /// open for ever. Default 60.
+    public var baselineMaxFreezeSeconds: Double = 60
     /// `smoothing_tau_s`: time constant of the one-pole low-pass denoiser. Default 0.5.
     public var smoothingTauSeconds: Double = 0.5
+    /// `recovery_speedup`: the fast-response recovery turns a sensor with rise time
+    /// constant τ into one with τ / speed-up (the low-pass is widened to that τ so that
+    /// the noise gain is bounded by the speed-up; a decay slower than the rise is only
+    /// inverted up to the same gain). 1 disables recovery. Default 4.
+    public var recoverySpeedup: Double = 4
     /// `noise_tau_s`: time constant of the running noise variance, learnt outside hits.
     /// Default 60.
     public var noiseTauSeconds: Double = 60
-    /// `hit_on_sigma`: a channel enters a hit above this many σ. Default 5.
+    /// `hit_on_sigma`: a channel enters a hit when its smoothed or its recovered excess
+    /// is above this many σ (each against its own noise). Default 5.
     public var hitOnSigma: Double = 5
     /// `hit_off_sigma`: a channel leaves a hit below this many σ. Default 2.
     public var hitOffSigma: Double = 2
@@ -35,6 +43,10 @@ public struct DetectionSettings: Sendable, Equatable {
     /// `min_channels`: channels that must hit (aligned by their delays) for an event.
     /// Clamped to the number of gas channels. Default 2.
     public var minChannels: Int = 2
+    /// `single_channel_sigma`: a hit this strong opens an event without waiting for other
+    /// channels (a plume of a single gas, such as pure CO, that only one cell sees).
+    /// Default 12.
+    public var singleChannelSigma: Double = 12
     /// `coincidence_s`: hits of different channels whose inlet-time onsets lie within
     /// this window belong together. Default 8.
     public var coincidenceSeconds: Double = 8
@@ -62,6 +74,11 @@ public struct DetectionSettings: Sendable, Equatable {
     /// `alert_confidence`: detections of a non-confounder class at or above this
     /// confidence are alerts. Default 0.6.
     public var alertConfidence: Double = 0.6
+    /// `humidity_transient_gm3`: an event whose hits are all on MOX channels while the
+    /// absolute humidity moves by more than this (g/m³, against its 30 s mean) is a
+    /// humidity artefact: counted in the pipeline's health, not reported as a detection.
+    /// 0 turns the rule off. Default 0.5.
+    public var humidityTransientGramsPerCubicMetre: Double = 0.5
     /// `gas_index_interval_s`: sampling interval handed to the VOC/NOx gas index
     /// algorithm; SGP41 samples are decimated to it. Default 1.
     public var gasIndexIntervalSeconds: Double = 1
@@ -83,6 +100,7 @@ public struct DetectionSettings: Sendable, Equatable {
             positive(baselineDownTauSeconds, "baseline_down_tau_s"),
             positive(baselineMaxFreezeSeconds, "baseline_max_freeze_s"),
             nonNegative(smoothingTauSeconds, "smoothing_tau_s"),
+            (recoverySpeedup.isFinite && recoverySpeedup >= 1) ? nil : ("recovery_speedup", "must be at least 1, got \(recoverySpeedup)"),
             positive(noiseTauSeconds, "noise_tau_s"),
             positive(hitOnSigma, "hit_on_sigma"),
             nonNegative(hitOffSigma, "hit_off_sigma"),
@@ -90,6 +108,7 @@ public struct DetectionSettings: Sendable, Equatable {
             nonNegative(hitMinDurationSeconds, "hit_min_duration_s"),
             nonNegative(hitReleaseSeconds, "hit_release_s"),
             minChannels >= 1 ? nil : ("min_channels", "must be at least 1, got \(minChannels)"),
+            (singleChannelSigma.isFinite && singleChannelSigma >= hitOnSigma) ? nil : ("single_channel_sigma", "must be at least hit_on_sigma (\(hitOnSigma)), got \(singleChannelSigma)"),
             nonNegative(coincidenceSeconds, "coincidence_s"),
             positive(eventGapSeconds, "event_gap_s"),
             nonNegative(eventPreSeconds, "event_pre_s"),
@@ -101,6 +120,7 @@ public struct DetectionSettings: Sendable, Equatable {
             (minFit >= 0 && minFit <= 1) ? nil : ("min_fit", "must lie in [0, 1], got \(minFit)"),
             (alertConfidence >= 0 && alertConfidence <= 1) ? nil : ("alert_confidence", "must lie in [0, 1], got \(alertConfidence)"),
             positive(gasIndexIntervalSeconds, "gas_index_interval_s"),
+            nonNegative(humidityTransientGramsPerCubicMetre, "humidity_transient_gm3"),
         ]
         for case let (key, reason)? in checks { return (key, reason) }
         return nil
