@@ -46,6 +46,10 @@ let package = Package(
             name: "SnuffelCoreTests",
             dependencies: ["SnuffelCore", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
         ),
+        .testTarget(
+            name: "DetectionTests",
+            dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelTestSupport"]
+        ),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
     ],

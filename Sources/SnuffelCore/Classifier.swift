@@ -9,7 +9,8 @@ import RealModule
 /// to a real sensor that differs from the library:
 ///
 /// - every channel's error is `σ² = σ_noise² + (tol · max(|r|, |A a|))²`: the library is
-///   trusted to `model_tolerance` (relative), so a sensitivity off by 30 % costs little
+///   trusted to `model_tolerance` (relative; `mox_model_tolerance` for metal-oxide
+///   channels), so a sensitivity off by 30 % costs little
 ///   while a channel that stays flat where the class predicts a response costs much;
 ///   the weights are re-estimated once with the fitted prediction;
 /// - the doses are held towards the class's nominal mixture by penalty rows
@@ -29,6 +30,8 @@ struct Classifier {
     let classFractions: [[Double]]
     let confounder: [Bool]
     let settings: DetectionSettings
+    /// Relative model tolerance per slot (MOX channels are trusted less).
+    let tolerance: [Double]
 
     var solver: NNLSSolver
     var weight: [Double]
@@ -67,6 +70,7 @@ struct Classifier {
         classCompounds = cc
         classFractions = cf
         confounder = library.classes.map(\.isConfounder)
+        tolerance = gasChannels.map { $0.kind.isMOX ? settings.moxModelTolerance : settings.modelTolerance }
         self.settings = settings
         let maxClassSize = max(1, cc.map(\.count).max() ?? 1)
         solver = NNLSSolver(maxRows: slots + maxClassSize, maxColumns: maxClassSize)
@@ -82,6 +86,8 @@ struct Classifier {
     struct Outcome {
         var signatureClass: Int?
         var confidence: Double
+        /// The same confidence for "some non-confounder class" (any lab or dump).
+        var threatConfidence: Double
         var residual: Double
     }
 
@@ -98,9 +104,8 @@ struct Classifier {
         for s in 0..<slots where usable[s] { usableSlots[m] = s; m += 1 }
         for j in 0..<compounds { bestDoses[j] = 0 }
         for k in 0..<chi2.count { chi2[k] = .infinity; misfit[k] = 1 }
-        guard m >= 1, !classCompounds.isEmpty else { return Outcome(signatureClass: nil, confidence: 0, residual: 1) }
+        guard m >= 1, !classCompounds.isEmpty else { return Outcome(signatureClass: nil, confidence: 0, threatConfidence: 0, residual: 1) }
 
-        let tol = settings.modelTolerance
         var best = -1
         var bestChi2 = Double.infinity
         for k in 0..<classCompounds.count {
@@ -110,6 +115,7 @@ struct Classifier {
             // Pass 0 weights from the observation alone; pass 1 from observation and fit.
             for u in 0..<m {
                 let s = usableSlots[u]
+                let tol = tolerance[s]
                 weight[s] = 1 / (sigma[s] * sigma[s] + tol * tol * area[s] * area[s]).squareRoot()
             }
             var signal2 = 0.0
@@ -119,6 +125,7 @@ struct Classifier {
                     for u in 0..<m {
                         let s = usableSlots[u]
                         let big = max(abs(area[s]), abs(prediction[s]))
+                        let tol = tolerance[s]
                         weight[s] = 1 / (sigma[s] * sigma[s] + tol * tol * big * big).squareRoot()
                     }
                 }
@@ -168,21 +175,26 @@ struct Classifier {
                 swap(&doses, &bestDoses)
             }
         }
-        guard best >= 0 else { return Outcome(signatureClass: nil, confidence: 0, residual: 1) }
+        guard best >= 0 else { return Outcome(signatureClass: nil, confidence: 0, threatConfidence: 0, residual: 1) }
         let residual = misfit[best]
         if 1 - residual < settings.minFit {
-            return Outcome(signatureClass: nil, confidence: 0, residual: residual)
+            return Outcome(signatureClass: nil, confidence: 0, threatConfidence: 0, residual: residual)
         }
         let dof = Double(max(1, m - 1))
         let temper = max(1, bestChi2 / dof)
         var total = 0.0
+        var threat = 0.0
         for k in 0..<chi2.count where chi2[k].isFinite {
-            total += Double.exp(-(chi2[k] - bestChi2) / (2 * temper))
+            let weight = Double.exp(-(chi2[k] - bestChi2) / (2 * temper))
+            total += weight
+            if !confounder[k] { threat += weight }
         }
         let posterior = total > 0 ? 1 / total : 0
         let onSigma = settings.hitOnSigma
         let snrFactor = max(0, 1 - Double.exp(-max(0, snr - settings.hitOffSigma) / onSigma))
-        let confidence = min(1, max(0, posterior * (1 - residual) * snrFactor))
-        return Outcome(signatureClass: best, confidence: confidence, residual: residual)
+        let quality = (1 - residual) * snrFactor
+        let confidence = min(1, max(0, posterior * quality))
+        let threatConfidence = min(1, max(0, (total > 0 ? threat / total : 0) * quality))
+        return Outcome(signatureClass: best, confidence: confidence, threatConfidence: threatConfidence, residual: residual)
     }
 }

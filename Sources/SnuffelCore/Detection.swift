@@ -75,10 +75,14 @@ public struct Detection: Sendable, Equatable {
     public var signatureClass: Int?
     /// Confidence in the class, 0...1.
     public var confidence: Double
+    /// Confidence that the source is a lab or dump of any kind (the posterior weight of
+    /// all non-confounder classes, with the same fit and signal factors), 0...1. Two lab
+    /// classes that explain an event equally well split ``confidence`` but not this.
+    public var threatConfidence: Double
     /// Whether the class is a confounder (never an alert).
     public var isConfounder: Bool
-    /// Whether the detection should raise an alert (non-confounder, confidence at or
-    /// above `alert_confidence`).
+    /// Whether the detection should raise an alert: its class is not a confounder and
+    /// ``threatConfidence`` is at or above `alert_confidence`.
     public var isAlert: Bool
     /// Compound estimates of the winning class's fit.
     public var compounds: [CompoundEstimate]
@@ -91,7 +95,7 @@ public struct Detection: Sendable, Equatable {
 
     public init(
         sequence: Int, onset: UInt64, peak: UInt64, end: UInt64, channels: [ChannelEvidence],
-        signatureClass: Int?, confidence: Double, isConfounder: Bool, isAlert: Bool,
+        signatureClass: Int?, confidence: Double, threatConfidence: Double = 0, isConfounder: Bool, isAlert: Bool,
         compounds: [CompoundEstimate], scores: [ClassScore], residual: Double, snr: Double
     ) {
         self.sequence = sequence
@@ -101,6 +105,7 @@ public struct Detection: Sendable, Equatable {
         self.channels = channels
         self.signatureClass = signatureClass
         self.confidence = confidence
+        self.threatConfidence = threatConfidence
         self.isConfounder = isConfounder
         self.isAlert = isAlert
         self.compounds = compounds

@@ -11,11 +11,12 @@ public struct DetectionSettings: Sendable, Equatable {
     /// tracker, so a steady ramp of drift leaves no lag) follows a signal above it.
     /// Default 120.
     public var baselineTauSeconds: Double = 120
-    /// `baseline_down_tau_s`: time constant with which the baseline follows a signal below
-    /// it (plumes only raise the signal, so a drop is drift). Default 20.
+    /// `baseline_down_tau_s`: the faster time constant with which the baseline catches up
+    /// when a hold has expired. Default 20.
     public var baselineDownTauSeconds: Double = 20
-    /// `baseline_max_freeze_s`: the baseline holds its level while a channel is elevated
-    /// (above `hit_off_sigma`) or takes part in an open event, but for at most this long; then it
+    /// `baseline_max_freeze_s`: the baseline holds its level (following only its learnt
+    /// trend) while a channel's excess is beyond `hit_off_sigma` on either side (some
+    /// pixels respond to some gases by falling) or an event is open, but for at most this long; then it
     /// learns again so that a step in drift (a humidity change) cannot hold an event
     /// open for ever. Default 60.
     public var baselineMaxFreezeSeconds: Double = 60
@@ -37,6 +38,11 @@ public struct DetectionSettings: Sendable, Equatable {
     /// `hit_min_duration_s`: the signal must stay above `hit_on_sigma` this long before a
     /// hit is declared (rejects single-sample spikes). Default 0.3.
     public var hitMinDurationSeconds: Double = 0.3
+    /// `hit_release_fraction`: a hit also ends when the recovered excess has fallen below
+    /// this fraction of the hit's peak (a strong response decays slowly towards the noise;
+    /// the plume has passed long before). A channel released this way must rise to twice
+    /// its release level, or return to the noise first, before its next hit. Default 0.5.
+    public var hitReleaseFraction: Double = 0.5
     /// `hit_release_s`: the signal must stay below `hit_off_sigma` this long before a hit
     /// ends. Default 1.
     public var hitReleaseSeconds: Double = 1
@@ -65,14 +71,19 @@ public struct DetectionSettings: Sendable, Equatable {
     /// `model_tolerance`: relative error assumed of the signature library's responses
     /// when fitting an event (0.3 = 30 %). Default 0.35.
     public var modelTolerance: Double = 0.35
+    /// `mox_model_tolerance`: the same for metal-oxide channels, whose responses are the
+    /// least certain (nonlinear, humidity-sensitive, rise and decay at different speeds,
+    /// and only illustrative in the shipped library). Default 0.8.
+    public var moxModelTolerance: Double = 0.8
     /// `mixture_stiffness`: how strongly a class's fitted compound fractions are held to
-    /// the class's nominal fractions (0 = free, larger = stiffer). Default 0.5.
-    public var mixtureStiffness: Double = 0.5
+    /// the class's nominal fractions (0 = free, larger = stiffer). Default 1.
+    public var mixtureStiffness: Double = 1
     /// `min_fit`: an event whose best class explains less than this fraction of the
     /// response is reported as `unknown`. Default 0.5.
     public var minFit: Double = 0.5
-    /// `alert_confidence`: detections of a non-confounder class at or above this
-    /// confidence are alerts. Default 0.6.
+    /// `alert_confidence`: a detection whose best class is not a confounder is an alert
+    /// when its confidence that the source is a lab or dump of any kind is at least this.
+    /// Default 0.6.
     public var alertConfidence: Double = 0.6
     /// `humidity_transient_gm3`: an event whose hits are all on MOX channels while the
     /// absolute humidity moves by more than this (g/m³, against its 30 s mean) is a
@@ -107,6 +118,7 @@ public struct DetectionSettings: Sendable, Equatable {
             hitOffSigma < hitOnSigma ? nil : ("hit_off_sigma", "must be below hit_on_sigma (\(hitOnSigma)), got \(hitOffSigma)"),
             nonNegative(hitMinDurationSeconds, "hit_min_duration_s"),
             nonNegative(hitReleaseSeconds, "hit_release_s"),
+            (hitReleaseFraction >= 0 && hitReleaseFraction < 1) ? nil : ("hit_release_fraction", "must lie in [0, 1), got \(hitReleaseFraction)"),
             minChannels >= 1 ? nil : ("min_channels", "must be at least 1, got \(minChannels)"),
             (singleChannelSigma.isFinite && singleChannelSigma >= hitOnSigma) ? nil : ("single_channel_sigma", "must be at least hit_on_sigma (\(hitOnSigma)), got \(singleChannelSigma)"),
             nonNegative(coincidenceSeconds, "coincidence_s"),
@@ -116,6 +128,7 @@ public struct DetectionSettings: Sendable, Equatable {
             positive(maxEventSeconds, "max_event_s"),
             positive(staleAfterSeconds, "stale_after_s"),
             nonNegative(modelTolerance, "model_tolerance"),
+            nonNegative(moxModelTolerance, "mox_model_tolerance"),
             nonNegative(mixtureStiffness, "mixture_stiffness"),
             (minFit >= 0 && minFit <= 1) ? nil : ("min_fit", "must lie in [0, 1], got \(minFit)"),
             (alertConfidence >= 0 && alertConfidence <= 1) ? nil : ("alert_confidence", "must lie in [0, 1], got \(alertConfidence)"),

@@ -49,6 +49,18 @@ struct Lane {
     let ringStart: Int
     let ringCapacity: Int
 
+    // Filter coefficients for the last sample interval (recomputed only when it changes,
+    // so the steady state calls no `exp`).
+    var cachedDtUs: UInt64 = .max
+    var dt = 0.0
+    var inverseDt = 0.0
+    var smoothPerSecond = 0.0
+    var alphaUp = 0.0
+    var betaUp = 0.0
+    var alphaDown = 0.0
+    var alphaWarmup = 0.0
+    var alphaNoise = 0.0
+
     // History ring.
     var ringHead = 0
     var ringCount = 0
@@ -98,6 +110,10 @@ struct Lane {
     var belowSince: UInt64 = 0
     var hitOnset: UInt64 = 0
     var lastHitEnd: UInt64 = 0
+    var hitPeak = 0.0
+    /// After a hit released on the fraction-of-peak rule, the level a new hit must exceed
+    /// (twice the release level) until the signal has returned to the noise.
+    var rearmLevel = 0.0
 
     // Gas index (SGP41 channels).
     var gasIndex: GasIndexAlgorithm?
@@ -259,15 +275,34 @@ struct Lane {
         belowSince = 0
     }
 
+    /// Makes the filter coefficients match the interval since the previous sample.
+    @inline(__always)
+    mutating func prepare(dtUs: UInt64) {
+        guard dtUs != cachedDtUs else { return }
+        cachedDtUs = dtUs
+        dt = Double(dtUs) * 1e-6
+        guard dt > 0 else {
+            inverseDt = 0; smoothPerSecond = 0; alphaUp = 0; betaUp = 0; alphaDown = 0; alphaWarmup = 0; alphaNoise = 0
+            return
+        }
+        inverseDt = 1 / dt
+        smoothPerSecond = smoothTau > 0 ? poleAlphaPerSecond(dt: dt, tau: smoothTau) : 0
+        alphaUp = poleAlpha(dt / baselineUpTau)
+        // Benedict–Bordner relation β = α² / (2 − α) keeps the α-β tracker critically damped.
+        betaUp = alphaUp * alphaUp / (2 - alphaUp)
+        alphaDown = poleAlpha(dt / baselineDownTau)
+        alphaWarmup = poleAlpha(dt / warmupTau)
+        alphaNoise = poleAlpha(dt / noiseTau)
+    }
+
     // MARK: Stage 3: baseline (level and trend, α-β tracker)
 
-    /// Moves the baseline towards the signal. It is driven by the smoothed excess, not
-    /// the raw value, so that noise cannot bias an asymmetric tracker; it follows a clear
-    /// drop (below `off` σ of the smoothed noise) at the faster down rate, since plumes
-    /// only raise the signal. The smoothed excess is shifted with the level so that it
-    /// stays the excess over the new baseline.
+    /// Moves the baseline towards the signal. It is driven by the smoothed excess, not the
+    /// raw value, so that noise does not reach it; after a hold it catches up at the faster
+    /// rate. The smoothed excess is shifted with the level so that it stays the excess over
+    /// the new baseline.
     @inline(__always)
-    mutating func updateBaseline(dt: Double, learn: Bool, warm: Bool, offSigma: Double, catchUp: Bool) {
+    mutating func updateBaseline(learn: Bool, warm: Bool, catchUp: Bool) {
         guard dt > 0 else { return }
         guard learn else {
             // Held: follow the drift learnt before the plume, keeping the excess consistent.
@@ -279,24 +314,21 @@ struct Lane {
             return
         }
         let error = smooth - trend * dt
-        let clearDrop = smooth < 0 && smooth * smooth > offSigma * offSigma * smoothNoiseVariance
-        let tau = !warm ? warmupTau : ((clearDrop || catchUp) ? baselineDownTau : baselineUpTau)
-        let a = poleAlpha(dt / tau)
+        let a = !warm ? alphaWarmup : (catchUp ? alphaDown : alphaUp)
         let step = trend * dt + a * error
         level += step
         smooth -= step
         previous1 -= step
         previous2 -= step
-        // Benedict–Bordner relation β = α² / (2 − α) keeps the tracker critically damped.
         // No trend is learnt during warm-up (the fast loop's trend is mostly noise and would
-        // outlive it) nor while catching a drop (a shift of level, not a slope).
-        if warm && !clearDrop && !catchUp { trend += a * a / (2 - a) * error / dt }
+        // outlive it) nor while catching up after a hold (a shift of level, not a slope).
+        if warm && !catchUp { trend += betaUp * error * inverseDt }
     }
 
     // MARK: Stage 4: denoising and fast-response recovery
 
     @inline(__always)
-    mutating func smoothAndRecover(_ e: Double, dt: Double) -> Double {
+    mutating func smoothAndRecover(_ e: Double) -> Double {
         if reseed {
             reseed = false
             smooth = e
@@ -309,8 +341,7 @@ struct Lane {
             recovered = e
             return e
         }
-        let k = poleAlphaPerSecond(dt: dt, tau: smoothTau)
-        let slope = k * delta  // ds/dt
+        let slope = smoothPerSecond * delta  // ds/dt
         smooth += slope * dt
         let tau = slope > 0 ? riseTau : decayTau
         recovered = smooth + tau * slope
@@ -324,7 +355,7 @@ struct Lane {
     /// gate stays shut for `maxShutUs` (the noise itself grew), it learns from values
     /// clipped at the gate, so the estimate can rise again.
     @inline(__always)
-    mutating func learnNoise(_ x2: Double, time t: UInt64, dt: Double, warm: Bool, gate2: Double, maxShutUs: UInt64) {
+    mutating func learnNoise(_ x2: Double, time t: UInt64, warm: Bool, gate2: Double, maxShutUs: UInt64) {
         let s2 = smooth * smooth
         var xs = x2, ss = s2
         if warm && (x2 > gate2 * noiseVariance || s2 > gate2 * smoothNoiseVariance) {
@@ -335,7 +366,7 @@ struct Lane {
         } else {
             noiseGateShutSince = 0
         }
-        let a = poleAlpha(dt / (warm ? noiseTau : warmupTau))
+        let a = warm ? alphaNoise : alphaWarmup
         noiseVariance = max(noiseFloor2, noiseVariance + a * (xs - noiseVariance))
         smoothNoiseVariance = max(noiseFloor2, smoothNoiseVariance + a * (ss - smoothNoiseVariance))
     }
@@ -353,11 +384,11 @@ struct Lane {
 
     @inline(__always)
     mutating func gasIndexStep(time t: UInt64, raw: Double, interval: UInt64) {
-        guard var algorithm = gasIndex else { return }
+        guard kind == .srawVOC || kind == .srawNOx else { return }
         if lastGasIndexTime != 0 && t &- lastGasIndexTime < interval - interval / 64 { return }
         lastGasIndexTime = t
         let sraw = Int32(max(0, min(raw.rounded(), 65535)))
-        gasIndexValue = algorithm.process(sraw: sraw)
-        gasIndex = algorithm
+        // Optional chaining mutates the algorithm in place (no copy out and back).
+        if let index = gasIndex?.process(sraw: sraw) { gasIndexValue = index }
     }
 }

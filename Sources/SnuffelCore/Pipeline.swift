@@ -74,8 +74,94 @@ public struct ChannelSnapshot: Sendable, Equatable {
 /// per-channel history used as evidence, is allocated when the pipeline is built;
 /// ``process(_:)`` allocates nothing. Detections are copied out by ``popDetection()``.
 public final class Pipeline {
-    public let configuration: PipelineConfiguration
-    public private(set) var health = PipelineHealth()
+    @usableFromInline let engine: UnsafeMutablePointer<Engine>
+
+    /// Builds a pipeline and allocates all its state.
+    /// - Parameter configuration: channels, settings and library; checked with
+    ///   ``PipelineConfiguration/validationError()``.
+    /// - Throws: ``PipelineError/invalidConfiguration(key:reason:)``.
+    public init(configuration: PipelineConfiguration) throws(PipelineError) {
+        let built = try Engine(configuration: configuration)
+        engine = .allocate(capacity: 1)
+        engine.initialize(to: built)
+    }
+
+    deinit {
+        engine.pointee.deallocate()
+        engine.deinitialize(count: 1)
+        engine.deallocate()
+    }
+
+    /// The configuration the pipeline was built with.
+    public var configuration: PipelineConfiguration { engine.pointee.configuration }
+
+    /// What the pipeline did with its input so far.
+    public var health: PipelineHealth { engine.pointee.health }
+
+    /// Processes one sample: validates it, runs it through the channel's stages, and
+    /// updates fusion. Detections that close are queued for ``popDetection()``.
+    /// - Complexity: O(1), except when an event closes (O(channels × history)).
+    public func process(_ sample: Sample) {
+        engine.pointee.process(sample)
+    }
+
+    /// Processes a buffer of samples in order; the same as one call per sample.
+    /// - Complexity: O(n), plus the classification of each event that closes.
+    public func process(_ samples: UnsafeBufferPointer<Sample>) {
+        for s in samples { engine.pointee.process(s) }
+    }
+
+    /// Processes a batch of samples in order; the same as one call per sample.
+    public func process<S: Sequence>(_ samples: S) where S.Element == Sample {
+        for s in samples { engine.pointee.process(s) }
+    }
+
+    /// Closes an event that is still open at the end of the data, so that it is
+    /// classified and queued. Call it when a flight or file ends.
+    public func finish() {
+        engine.pointee.finish()
+    }
+
+    /// Detections waiting to be taken.
+    public var pendingDetections: Int { engine.pointee.pendingDetections }
+
+    /// Takes the oldest waiting detection.
+    /// - Returns: a copy of the detection (this allocates, on the caller's side), or nil.
+    public func popDetection() -> Detection? {
+        engine.pointee.popDetection()
+    }
+
+    /// Takes all waiting detections.
+    public func drainDetections() -> [Detection] {
+        engine.pointee.drainDetections()
+    }
+
+    /// The state of a channel at its last accepted sample.
+    /// - Parameter channel: index in the payload's channel list.
+    public func snapshot(channel: Int) -> ChannelSnapshot? {
+        engine.pointee.snapshot(channel: channel)
+    }
+
+    /// Whether an event is open (a plume is being crossed).
+    public var isEventOpen: Bool { engine.pointee.isEventOpen }
+
+    /// Absolute humidity in g/m³ from temperature (°C) and relative humidity (%), by the
+    /// Magnus formula over water (coefficients 6.112 hPa, 17.62, 243.12 °C; WMO-No. 8,
+    /// 2008, Annex 4.B).
+    public static func absoluteHumidity(temperature t: Double, relativeHumidity rh: Double) -> Double {
+        let saturation = 6.112 * Double.exp(17.62 * t / (243.12 + t))  // hPa
+        let vapour = saturation * max(0, min(rh, 100)) / 100
+        return 216.7 * vapour / (273.15 + t)
+    }
+}
+
+/// The pipeline's state and stages. Everything mutable lives in this struct, reached
+/// through one pointer held by ``Pipeline``, so that the per-sample path pays for no
+/// dynamic exclusivity checks (which class properties would need).
+@usableFromInline
+struct Engine {
+    let configuration: PipelineConfiguration
+    var health = PipelineHealth()
 
     @usableFromInline let lanes: UnsafeMutablePointer<Lane>
     @usableFromInline let laneCount: Int
@@ -98,6 +184,9 @@ public final class Pipeline {
     /// Length of the segment before an event whose mean is each channel's zero.
     let referenceUs: UInt64 = 5_000_000
     let gasIndexIntervalUs: UInt64
+    /// Squared hit thresholds, σ².
+    let on2: Double
+    let off2: Double
 
     // Environment for compensation.
     var temperature = Double.nan
@@ -132,7 +221,7 @@ public final class Pipeline {
     /// - Parameter configuration: channels, settings and library; checked with
     ///   ``PipelineConfiguration/validationError()``.
     /// - Throws: ``PipelineError/invalidConfiguration(key:reason:)``.
-    public init(configuration: PipelineConfiguration) throws(PipelineError) {
+    init(configuration: PipelineConfiguration) throws(PipelineError) {
         if let (key, reason) = configuration.validationError() {
             throw .invalidConfiguration(key: key, reason: reason)
         }
@@ -149,6 +238,8 @@ public final class Pipeline {
         maxEventUs = us(s.maxEventSeconds)
         maxFreezeUs = us(s.baselineMaxFreezeSeconds)
         gasIndexIntervalUs = us(s.gasIndexIntervalSeconds)
+        on2 = s.hitOnSigma * s.hitOnSigma
+        off2 = s.hitOffSigma * s.hitOffSigma
 
         let specs = configuration.channels
         laneCount = specs.count
@@ -205,7 +296,7 @@ public final class Pipeline {
         }
     }
 
-    deinit {
+    func deallocate() {
         lanes.deinitialize(count: laneCount)
         lanes.deallocate()
         ringTime.deallocate()
@@ -215,24 +306,10 @@ public final class Pipeline {
 
     // MARK: Input
 
-    /// Processes a batch of samples in order.
-    /// - Complexity: O(n) in the number of samples, plus the classification of each
-    ///   event that closes.
-    @inlinable
-    public func process<S: Sequence>(_ samples: S) where S.Element == Sample {
-        for s in samples { process(s) }
-    }
-
-    /// Processes a buffer of samples in order.
-    @inlinable
-    public func process(_ samples: UnsafeBufferPointer<Sample>) {
-        for s in samples { process(s) }
-    }
-
     /// Processes one sample: validates it, runs it through the channel's stages, and
     /// updates fusion. Detections that close are queued for ``popDetection()``.
     /// - Complexity: O(1), except when an event closes (O(channels × history)).
-    public func process(_ sample: Sample) {
+    mutating func process(_ sample: Sample) {
         let index = Int(sample.channel)
         guard index < laneCount else { health.unknownChannel += 1; return }
         let value = sample.value
@@ -273,7 +350,7 @@ public final class Pipeline {
     }
 
     @inline(__always)
-    func processGas(_ lane: UnsafeMutablePointer<Lane>, time t: UInt64, raw: Double) {
+    mutating func processGas(_ lane: UnsafeMutablePointer<Lane>, time t: UInt64, raw: Double) {
         var y = lane.pointee.convert(raw)
         y = lane.pointee.compensate(y, temperature: temperature, absoluteHumidity: absoluteHumidity)
 
@@ -297,7 +374,7 @@ public final class Pipeline {
             record(lane, inlet: lane.pointee.inletTime(t), excess: 0, recovered: 0)
             return
         }
-        let dt = Double(dtUs) * 1e-6
+        lane.pointee.prepare(dtUs: dtUs)
         let warm = t &- lane.pointee.firstTime >= warmupUs
         let inlet = lane.pointee.inletTime(t)
         if !warm {
@@ -308,7 +385,7 @@ public final class Pipeline {
 
         // Denoise and recover.
         let e = lane.pointee.despike(y - lane.pointee.level)
-        let x = lane.pointee.smoothAndRecover(e, dt: dt)
+        let x = lane.pointee.smoothAndRecover(e)
         let smooth = lane.pointee.smooth
 
         // Noise normalisation and hysteresis, on whichever of the smoothed and the
@@ -317,33 +394,41 @@ public final class Pipeline {
         let s2 = smooth * smooth
         let xVariance = lane.pointee.noiseVariance
         let sVariance = lane.pointee.smoothNoiseVariance
-        let on2 = settings.hitOnSigma * settings.hitOnSigma
-        let off2 = settings.hitOffSigma * settings.hitOffSigma
-        let above = (x > 0 && x2 > on2 * xVariance) || (smooth > 0 && s2 > on2 * sVariance)
+        // A channel released on the tail of a strong response must rise to twice its release
+        // level again before a new hit, or the tail would re-trigger hit after hit.
+        let rearmed = x > lane.pointee.rearmLevel
+        let above = rearmed && ((x > 0 && x2 > on2 * xVariance) || (smooth > 0 && s2 > on2 * sVariance))
         // A hit ends on the recovered excess alone: the smoothed one of a slow cell lingers
         // long after the air is clean again.
         let recoveredUp = x > 0 && x2 > off2 * xVariance
+            && (!lane.pointee.inHit || x > settings.hitReleaseFraction * lane.pointee.hitPeak)
         let stillUp = recoveredUp || (smooth > 0 && s2 > off2 * sVariance)
+        // The baseline holds on excursions of either sign: some pixels answer some gases by
+        // falling (the NOx pixel to VOCs, the VOC pixel to NO2).
+        let excursion = x2 > off2 * xVariance || s2 > off2 * sVariance
         lane.pointee.elevated = stillUp
+        if !stillUp { lane.pointee.rearmLevel = 0 }
         if !warm || !stillUp {
-            lane.pointee.learnNoise(x2, time: t, dt: dt, warm: warm, gate2: on2, maxShutUs: maxFreezeUs)
+            // The noise gate re-opens well after a hold has expired, so that the catch-up
+            // is done before a grown noise estimate could hide what is left.
+            lane.pointee.learnNoise(x2, time: t, warm: warm, gate2: on2, maxShutUs: 3 * maxFreezeUs)
         }
         record(lane, inlet: inlet, excess: smooth, recovered: x)
 
         // Baseline: level and trend; holds while the channel is elevated or takes part in
         // an open event (bounded, so a step of drift cannot hold it for ever).
-        let frozen = warm && (stillUp || (eventOpen && lane.pointee.hitInEvent))
+        let frozen = warm && (excursion || eventOpen)
         if frozen {
             if lane.pointee.frozenSince == 0 { lane.pointee.frozenSince = t }
         } else {
             lane.pointee.frozenSince = 0
         }
         let freezeExpired = frozen && t &- lane.pointee.frozenSince > maxFreezeUs
-        lane.pointee.updateBaseline(dt: dt, learn: !frozen || freezeExpired, warm: warm, offSigma: settings.hitOffSigma,
-                                    catchUp: freezeExpired)
+        lane.pointee.updateBaseline(learn: !frozen || freezeExpired, warm: warm, catchUp: freezeExpired)
 
         if !warm { return }
         if lane.pointee.inHit {
+            if x > lane.pointee.hitPeak { lane.pointee.hitPeak = x }
             let sigma = max(x > 0 ? (x2 / xVariance).squareRoot() : 0, smooth > 0 ? (s2 / sVariance).squareRoot() : 0)
             if eventOpen {
                 if recoveredUp && inlet > eventLastActive { eventLastActive = inlet }
@@ -360,6 +445,7 @@ public final class Pipeline {
                 if lane.pointee.belowSince == 0 { lane.pointee.belowSince = t }
                 if Double(t &- lane.pointee.belowSince) * 1e-6 >= settings.hitReleaseSeconds {
                     endHit(lane, at: lane.pointee.inletTime(lane.pointee.belowSince))
+                    if stillUp { lane.pointee.rearmLevel = 2 * max(x, 0) }
                 }
             }
         } else if above {
@@ -377,8 +463,9 @@ public final class Pipeline {
 
     // MARK: Fusion
 
-    func beginHit(_ lane: UnsafeMutablePointer<Lane>, onset: UInt64, now: UInt64, sigma: Double) {
+    mutating func beginHit(_ lane: UnsafeMutablePointer<Lane>, onset: UInt64, now: UInt64, sigma: Double) {
         lane.pointee.inHit = true
+        lane.pointee.hitPeak = 0
         lane.pointee.hitOnset = onset
         lane.pointee.hitConfirmedInEvent = false
         lane.pointee.belowSince = 0
@@ -409,7 +496,7 @@ public final class Pipeline {
     }
 
     /// Opens an event at `onset` (inlet time) and marks the channels whose hits belong to it.
-    func openEvent(onset: UInt64, now: UInt64, sigma: Double, alone: UnsafeMutablePointer<Lane>?) {
+    mutating func openEvent(onset: UInt64, now: UInt64, sigma: Double, alone: UnsafeMutablePointer<Lane>?) {
         let low = onset >= coincidenceUs ? onset - coincidenceUs : 0
         eventOpen = true
         eventHumidityChange = absoluteHumidity.isFinite ? abs(absoluteHumidity - absoluteHumiditySlow) : 0
@@ -429,7 +516,7 @@ public final class Pipeline {
         if let alone { alone.pointee.hitInEvent = true }
     }
 
-    func endHit(_ lane: UnsafeMutablePointer<Lane>, at end: UInt64) {
+    mutating func endHit(_ lane: UnsafeMutablePointer<Lane>, at end: UInt64) {
         guard lane.pointee.inHit else { return }
         lane.pointee.inHit = false
         lane.pointee.hadHit = true
@@ -444,7 +531,7 @@ public final class Pipeline {
         }
     }
 
-    func checkEventEnd(inlet: UInt64) {
+    mutating func checkEventEnd(inlet: UInt64) {
         if inlet &- eventOnset > maxEventUs && inlet > eventOnset {
             eventLastActive = inlet
             eventTruncated = true
@@ -466,14 +553,14 @@ public final class Pipeline {
 
     /// Closes an event that is still open at the end of the data, so that it is
     /// classified and queued. Call it when a flight or file ends.
-    public func finish() {
+    mutating func finish() {
         if eventOpen { closeEvent() }
     }
 
     // MARK: History
 
     @inline(__always)
-    func record(_ lane: UnsafeMutablePointer<Lane>, inlet: UInt64, excess: Double, recovered: Double) {
+    mutating func record(_ lane: UnsafeMutablePointer<Lane>, inlet: UInt64, excess: Double, recovered: Double) {
         let cap = lane.pointee.ringCapacity
         guard cap > 0 else { return }
         let i = lane.pointee.ringStart + lane.pointee.ringHead
@@ -491,7 +578,7 @@ public final class Pipeline {
 
     // MARK: Evidence and classification
 
-    func closeEvent() {
+    mutating func closeEvent() {
         eventOpen = false
         if settings.humidityTransientGramsPerCubicMetre > 0
             && eventHumidityChange > settings.humidityTransientGramsPerCubicMetre {
@@ -599,10 +686,11 @@ public final class Pipeline {
         queue[at].channels.append(contentsOf: evidence)
         queue[at].signatureClass = outcome.signatureClass
         queue[at].confidence = outcome.confidence
+        queue[at].threatConfidence = outcome.threatConfidence
         let confounder = outcome.signatureClass.map { library.classes[$0].isConfounder } ?? false
         queue[at].isConfounder = confounder
         queue[at].isAlert = outcome.signatureClass != nil && !confounder
-            && outcome.confidence >= settings.alertConfidence
+            && outcome.threatConfidence >= settings.alertConfidence
         queue[at].compounds.removeAll(keepingCapacity: true)
         if outcome.signatureClass != nil {
             for j in 0..<library.compounds.count where classifier.bestDoses[j] > 0 {
@@ -623,17 +711,20 @@ public final class Pipeline {
     // MARK: Output
 
     /// Detections waiting to be taken.
-    public var pendingDetections: Int { queueCount }
+    var pendingDetections: Int { queueCount }
 
     /// Takes the oldest waiting detection.
     /// - Returns: a copy of the detection (this allocates, on the caller's side), or nil.
-    public func popDetection() -> Detection? {
+    mutating func popDetection() -> Detection? {
         guard queueCount > 0 else { return nil }
         let d = queue[queueHead]
+        // Copies element by element: `Array(array)` would share the slot's buffers, and the
+        // slot's next in-place write (inside `process`) would then have to allocate.
         let copy = Detection(sequence: d.sequence, onset: d.onset, peak: d.peak, end: d.end,
-                             channels: Array(d.channels), signatureClass: d.signatureClass,
-                             confidence: d.confidence, isConfounder: d.isConfounder, isAlert: d.isAlert,
-                             compounds: Array(d.compounds), scores: Array(d.scores), residual: d.residual,
+                             channels: d.channels.map { $0 }, signatureClass: d.signatureClass,
+                             confidence: d.confidence, threatConfidence: d.threatConfidence,
+                             isConfounder: d.isConfounder, isAlert: d.isAlert,
+                             compounds: d.compounds.map { $0 }, scores: d.scores.map { $0 }, residual: d.residual,
                              snr: d.snr)
         queueHead = (queueHead + 1) % queue.count
         queueCount -= 1
@@ -641,7 +732,7 @@ public final class Pipeline {
     }
 
     /// Takes all waiting detections.
-    public func drainDetections() -> [Detection] {
+    mutating func drainDetections() -> [Detection] {
         var out: [Detection] = []
         while let d = popDetection() { out.append(d) }
         return out
@@ -649,7 +740,7 @@ public final class Pipeline {
 
     /// The state of a channel at its last accepted sample.
     /// - Parameter channel: index in the payload's channel list.
-    public func snapshot(channel: Int) -> ChannelSnapshot? {
+    func snapshot(channel: Int) -> ChannelSnapshot? {
         guard channel >= 0 && channel < laneCount else { return nil }
         let l = lanes[channel]
         let noise = l.noiseVariance.squareRoot()
@@ -660,9 +751,9 @@ public final class Pipeline {
     }
 
     /// Whether an event is open (a plume is being crossed).
-    public var isEventOpen: Bool { eventOpen }
+    var isEventOpen: Bool { eventOpen }
 
-    func updateAbsoluteHumidity(time t: UInt64) {
+    mutating func updateAbsoluteHumidity(time t: UInt64) {
         guard temperature.isFinite, relativeHumidity.isFinite else { return }
         absoluteHumidity = Pipeline.absoluteHumidity(temperature: temperature, relativeHumidity: relativeHumidity)
         if absoluteHumiditySlow.isNaN {
@@ -677,14 +768,6 @@ public final class Pipeline {
         if eventOpen { eventHumidityChange = max(eventHumidityChange, abs(absoluteHumidity - absoluteHumiditySlow)) }
     }
 
-    /// Absolute humidity in g/m³ from temperature (°C) and relative humidity (%), by the
-    /// Magnus formula over water (coefficients 6.112 hPa, 17.62, 243.12 °C; WMO-No. 8,
-    /// 2008, Annex 4.B).
-    public static func absoluteHumidity(temperature t: Double, relativeHumidity rh: Double) -> Double {
-        let saturation = 6.112 * Double.exp(17.62 * t / (243.12 + t))  // hPa
-        let vapour = saturation * max(0, min(rh, 100)) / 100
-        return 216.7 * vapour / (273.15 + t)
-    }
 }
 
 /// Why a pipeline could not be built.

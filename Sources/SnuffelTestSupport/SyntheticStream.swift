@@ -71,6 +71,9 @@ public struct SyntheticWorld: Sendable {
     public var temperature = 20.0
     /// Log-normal spread of the true sensitivities around the library (σ of ln).
     public var sensitivitySpread = 0.0
+    /// Log-normal spread of each plume's compound proportions around the mixture given
+    /// (σ of ln): no two vents emit the same blend.
+    public var mixtureSpread = 0.0
     /// Probability that a sample is lost.
     public var dropProbability = 0.0
     /// Multiplies each channel's rise/decay time constants (the real sensor is slower
@@ -85,7 +88,8 @@ public struct SyntheticWorld: Sendable {
 /// The model: the concentration of each compound at the inlet is a sum of Gaussian puffs
 /// inside each event; each gas channel sees `u = Σ A·c` (the library response times a
 /// per-unit random sensitivity), through its inlet delay and an asymmetric first-order
-/// sensor response; MOX channels turn `u` into `β ln(1 + u)` neper; then baseline, drift,
+/// sensor response; MOX channels combine the gases that raise and lower conductance as
+/// `(1 + Σ⁺) / (1 + Σ⁻) − 1` and turn that into `β ln(1 + u)` neper; then baseline, drift,
 /// humidity effect and noise are added and the physical value is turned back into the
 /// channel's raw unit.
 public struct SyntheticStream {
@@ -123,6 +127,10 @@ public struct SyntheticStream {
             }
             puffs.append(list)
         }
+        // Each plume's blend: the mixture's proportions with a log-normal spread.
+        let blend: [[Double]] = events.map { e in
+            e.mixture.map { _ in world.mixtureSpread > 0 ? Double.exp(world.mixtureSpread * rng.gaussian()) : 1 }
+        }
         // True response matrix, with per-unit spread.
         var truth: [[Double]] = []
         for c in channels {
@@ -146,8 +154,8 @@ public struct SyntheticStream {
                     if abs(z) < 6 { envelope += p.amplitude * Double.exp(-0.5 * z * z) }
                 }
                 if envelope == 0 { continue }
-                for (id, ppm) in e.mixture {
-                    if let j = compoundIndex[id] { c[j] += ppm * envelope }
+                for (m, (id, ppm)) in e.mixture.enumerated() {
+                    if let j = compoundIndex[id] { c[j] += ppm * blend[k][m] * envelope }
                 }
             }
         }
@@ -171,8 +179,15 @@ public struct SyntheticStream {
                     physical = rh
                 default:
                     concentrations(at: t - c.delaySeconds, into: &conc)
-                    var u = 0.0
-                    for j in conc.indices where conc[j] != 0 { u += truth[ci][j] * conc[j] }
+                    // MOX: gases that raise the signal add to the numerator, the others to the
+                    // denominator (G/G0 = (1 + Σ k⁺c) / (1 + Σ k⁻c)), so a signal can fall but
+                    // never below zero conductance. Other kinds add linearly.
+                    var up = 0.0, down = 0.0
+                    for j in conc.indices where conc[j] != 0 {
+                        let r = truth[ci][j] * conc[j]
+                        if r >= 0 { up += r } else { down -= r }
+                    }
+                    let u = c.kind.isMOX ? (1 + up) / (1 + down) - 1 : up - down
                     let tau = u > state ? rise : decay
                     state = tau > 0 ? state + (u - state) * (1 - Double.exp(-period / tau)) : u
                     physical = c.kind.isMOX ? c.calibration.moxExponent * Double.log(max(1e-9, 1 + state)) : state

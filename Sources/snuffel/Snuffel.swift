@@ -1,7 +1,23 @@
 import ArgumentParser
 
+/// The ground tool: replays recorded sensor data through the detection pipeline and
+/// explains what it found.
 @main
 struct Snuffel: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Snuffel ground tool.")
-    func run() throws { print("snuffel") }
+    static let configuration = CommandConfiguration(
+        commandName: "snuffel",
+        abstract: "Find drug-lab and drug-waste signatures in gas-sensor data from sniffer drones.",
+        discussion: """
+            Snuffel runs the same detection pipeline as the drone's onboard daemon: it converts raw
+            sensor readings to physical units, compensates temperature and humidity, tracks each
+            channel's baseline, finds plume hits, fuses them into events and classifies each event
+            against the chemical signature library (MDMA or amphetamine synthesis, drug waste, and
+            the confounders manure, exhaust, solvent and smoke).
+
+            Start with:  snuffel detect            (runs on the bundled sample)
+            """,
+        version: "0.1.0",
+        subcommands: [Detect.self, Signatures.self, CheckConfig.self],
+        defaultSubcommand: nil
+    )
 }

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import SnuffelConfig
+
+/// Where the payload configuration comes from; shared by every command that needs it.
+struct PayloadOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Payload configuration (TOML): channels, calibration, detection settings and the signature library it names.",
+        valueName: "file"))
+    var config: String = Bundled.path("deploy/payload.example.toml")
+
+    func load() throws -> PayloadConfiguration {
+        do {
+            return try PayloadConfiguration.load(path: config)
+        } catch {
+            throw ValidationError("the payload configuration was refused:\n  \(error)")
+        }
+    }
+}
+
+/// Files that ship with Snuffel (sample flight, example payload), found relative to the
+/// current directory or, failing that, to the executable's checkout.
+enum Bundled {
+    static func path(_ relative: String) -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: relative) { return relative }
+        // .build/<config>/snuffel → the package root three levels up.
+        var url = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        for _ in 0..<4 {
+            url.deleteLastPathComponent()
+            let candidate = url.appendingPathComponent(relative).path
+            if fm.fileExists(atPath: candidate) { return candidate }
+        }
+        return relative
+    }
+}
