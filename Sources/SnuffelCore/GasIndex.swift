@@ -306,9 +306,9 @@ extension GasIndexAlgorithm {
             } else {
                 shift = (C.sigmoidL - 5 * tuning.indexOffset) / 4
             }
-            return (C.sigmoidL + shift) / (1 + Float.exp(x)) - shift
+            return (C.sigmoidL + shift) / gasIndexOnePlusExp(x) - shift
         } else {
-            return (tuning.indexOffset / profile.offsetDefault) * (C.sigmoidL / (1 + Float.exp(x)))
+            return (tuning.indexOffset / profile.offsetDefault) * (C.sigmoidL / gasIndexOnePlusExp(x))
         }
     }
 

@@ -50,17 +50,30 @@ enum GasIndexConstants {
     @inlinable static var fix16Max: Float { 32767 }
 }
 
-/// The logistic `1 / (1 + e^(k (sample - x0)))`, saturated to 1 and 0 beyond |exponent| 50.
+/// The logistic `1 / (1 + e^(k (sample - x0)))`, saturated to 1 and 0 beyond |exponent| 50
+/// as Sensirion's code does.
+///
+/// Below an exponent of −17 the result is returned without calling `exp`: in `Float`,
+/// `e^x ≤ 2⁻²⁴` for `x ≤ −16.64`, so `1 + e^x` rounds to exactly 1 and the result is exactly
+/// 1 either way (the peer test checks every sample bit for bit). In clean air this skips the
+/// two gating sigmoids.
 @inlinable
 func gasIndexSigmoid(_ sample: Float, x0: Float, k: Float) -> Float {
     let x = k * (sample - x0)
-    if x < -50 {
+    if x < -17 {
         return 1
     } else if x > 50 {
         return 0
     } else {
         return 1 / (1 + Float.exp(x))
     }
+}
+
+/// `1 + e^x` in `Float`, without calling `exp` where the sum is exactly 1 (x < −17, see
+/// ``gasIndexSigmoid(_:x0:k:)``).
+@inlinable
+func gasIndexOnePlusExp(_ x: Float) -> Float {
+    x < -17 ? 1 : 1 + Float.exp(x)
 }
 
 /// The constants that differ between VOC and NOx.

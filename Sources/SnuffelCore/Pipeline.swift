@@ -604,12 +604,23 @@ struct Engine {
             var referenceSum = 0.0
             var referenceCount = 0
             let referenceStart = windowStart >= referenceUs ? windowStart - referenceUs : 0
+            // The history is in time order: walk back from the newest entry only as far as
+            // the reference segment, then read forward without a division per entry.
             let count = l.ringCount
-            let first = (l.ringHead - count + l.ringCapacity) % max(1, l.ringCapacity)
-            for k in 0..<count {
-                let i = l.ringStart + (first + k) % l.ringCapacity
+            let capacity = max(1, l.ringCapacity)
+            let first = (l.ringHead - count + capacity) % capacity
+            let ringStart = l.ringStart
+            func ringIndex(_ k: Int) -> Int {
+                let j = first + k
+                return ringStart + (j >= capacity ? j - capacity : j)
+            }
+            var from = count
+            while from > 0 && ringTime[ringIndex(from - 1)] >= referenceStart { from -= 1 }
+            for k in from..<count {
+                let i = ringIndex(k)
                 let ti = ringTime[i]
-                if ti >= referenceStart && ti < windowStart && !ringExcess[i].isNaN {
+                if ti >= windowStart { break }
+                if !ringExcess[i].isNaN {
                     referenceSum += l.linearise(ringExcess[i])
                     referenceCount += 1
                 }
@@ -625,10 +636,11 @@ struct Engine {
             var lastU = 0.0
             let period = 1 / l.rateHz
             let maxStepUs = UInt64(max(3 * period, 1) * 1e6)
-            for k in 0..<count {
-                let i = l.ringStart + (first + k) % l.ringCapacity
+            for k in from..<count {
+                let i = ringIndex(k)
                 let ti = ringTime[i]
-                if ti < windowStart || ti > windowEnd { continue }
+                if ti > windowEnd { break }
+                if ti < windowStart { continue }
                 let e = ringExcess[i]
                 if e.isNaN { rejected += 1; prevU = .nan; continue }
                 let u = l.linearise(e) - reference
