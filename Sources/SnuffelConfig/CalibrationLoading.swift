@@ -1,0 +1,93 @@
+import SnuffelCore
+import TOMLKit
+
+extension Calibration {
+    /// The keys of a calibration table, in the order they are documented.
+    static let configurationKeys = [
+        "offset", "gain", "temp_coeff", "humidity_coeff", "ref_temp_c", "ref_abs_humidity",
+        "mox_exponent", "sensitivity", "noise_floor",
+    ]
+
+    /// Loads a per-unit calibration file: a TOML file holding the calibration keys at its
+    /// top level (`offset`, `gain`, `temp_coeff`, `humidity_coeff`, `ref_temp_c`,
+    /// `ref_abs_humidity`, `mox_exponent`, `sensitivity`, `noise_floor`). Missing keys take
+    /// the defaults of ``Calibration/init(offset:gain:temperatureCoefficient:humidityCoefficient:referenceTemperature:referenceAbsoluteHumidity:moxExponent:sensitivity:noiseFloor:)``.
+    ///
+    /// Ranges that depend on the channel kind (a MOX reference resistance must be positive,
+    /// a gain must not be zero, ...) are checked when the payload is validated.
+    /// - Parameter path: The calibration file.
+    /// - Throws: ``ConfigurationError`` naming the file, the key and the reason.
+    public static func load(path: String) throws(ConfigurationError) -> Calibration {
+        let text = try ConfigurationFile.read(path: path)
+        return try parse(text: text, path: path)
+    }
+
+    /// Parses the text of a per-unit calibration file (see ``load(path:)``).
+    /// - Parameters:
+    ///   - text: The TOML text.
+    ///   - path: The file name used in error messages.
+    public static func parse(text: String, path: String) throws(ConfigurationError) -> Calibration {
+        let root = try ConfigurationFile.parse(text, file: path)
+        return try Calibration(reading: TableReader(root, file: path, path: "", allowed: configurationKeys))
+    }
+
+    /// Reads a calibration table, inline in the payload or at the top of a calibration file.
+    init(reading table: TableReader) throws(ConfigurationError) {
+        self.init()
+        if let v = try table.double("offset") { offset = v }
+        if let v = try table.double("gain") { gain = v }
+        if let v = try table.double("temp_coeff") { temperatureCoefficient = v }
+        if let v = try table.double("humidity_coeff") { humidityCoefficient = v }
+        if let v = try table.double("ref_temp_c") { referenceTemperature = v }
+        if let v = try table.double("ref_abs_humidity") { referenceAbsoluteHumidity = v }
+        if let v = try table.double("mox_exponent") { moxExponent = v }
+        if let v = try table.double("sensitivity") { sensitivity = v }
+        if let v = try table.double("noise_floor") { noiseFloor = v }
+    }
+}
+
+extension DetectionSettings {
+    /// The `[detection]` keys that hold a number of seconds, σ or a fraction, with where
+    /// each goes. `min_channels` (an integer) is read separately.
+    static func configurationDoubles() -> [(key: String, path: WritableKeyPath<DetectionSettings, Double>)] {
+        [
+            ("warmup_s", \.warmupSeconds),
+            ("baseline_tau_s", \.baselineTauSeconds),
+            ("baseline_down_tau_s", \.baselineDownTauSeconds),
+            ("baseline_max_freeze_s", \.baselineMaxFreezeSeconds),
+            ("smoothing_tau_s", \.smoothingTauSeconds),
+            ("noise_tau_s", \.noiseTauSeconds),
+            ("hit_on_sigma", \.hitOnSigma),
+            ("hit_off_sigma", \.hitOffSigma),
+            ("hit_min_duration_s", \.hitMinDurationSeconds),
+            ("hit_release_s", \.hitReleaseSeconds),
+            ("coincidence_s", \.coincidenceSeconds),
+            ("event_gap_s", \.eventGapSeconds),
+            ("event_pre_s", \.eventPreSeconds),
+            ("event_post_s", \.eventPostSeconds),
+            ("max_event_s", \.maxEventSeconds),
+            ("stale_after_s", \.staleAfterSeconds),
+            ("model_tolerance", \.modelTolerance),
+            ("mixture_stiffness", \.mixtureStiffness),
+            ("min_fit", \.minFit),
+            ("alert_confidence", \.alertConfidence),
+            ("gas_index_interval_s", \.gasIndexIntervalSeconds),
+        ]
+    }
+
+    /// Every key the `[detection]` section accepts.
+    static var configurationKeys: [String] {
+        var keys = configurationDoubles().map(\.key)
+        keys.insert("min_channels", at: 10)
+        return keys
+    }
+
+    /// Reads a `[detection]` table; missing keys keep their defaults.
+    init(reading table: TableReader) throws(ConfigurationError) {
+        self.init()
+        for (key, path) in Self.configurationDoubles() {
+            if let value = try table.double(key) { self[keyPath: path] = value }
+        }
+        if let value = try table.int("min_channels") { minChannels = value }
+    }
+}
