@@ -47,45 +47,15 @@ extension Calibration {
 }
 
 extension DetectionSettings {
-    /// The `[detection]` keys that hold a number of seconds, σ or a fraction, with where
-    /// each goes. `min_channels` (an integer) is read separately.
-    static func configurationDoubles() -> [(key: String, path: WritableKeyPath<DetectionSettings, Double>)] {
-        [
-            ("warmup_s", \.warmupSeconds),
-            ("baseline_tau_s", \.baselineTauSeconds),
-            ("baseline_down_tau_s", \.baselineDownTauSeconds),
-            ("baseline_max_freeze_s", \.baselineMaxFreezeSeconds),
-            ("smoothing_tau_s", \.smoothingTauSeconds),
-            ("noise_tau_s", \.noiseTauSeconds),
-            ("hit_on_sigma", \.hitOnSigma),
-            ("hit_off_sigma", \.hitOffSigma),
-            ("hit_min_duration_s", \.hitMinDurationSeconds),
-            ("hit_release_s", \.hitReleaseSeconds),
-            ("coincidence_s", \.coincidenceSeconds),
-            ("event_gap_s", \.eventGapSeconds),
-            ("event_pre_s", \.eventPreSeconds),
-            ("event_post_s", \.eventPostSeconds),
-            ("max_event_s", \.maxEventSeconds),
-            ("stale_after_s", \.staleAfterSeconds),
-            ("model_tolerance", \.modelTolerance),
-            ("mixture_stiffness", \.mixtureStiffness),
-            ("min_fit", \.minFit),
-            ("alert_confidence", \.alertConfidence),
-            ("gas_index_interval_s", \.gasIndexIntervalSeconds),
-        ]
-    }
-
     /// Every key the `[detection]` section accepts.
     static var configurationKeys: [String] {
-        var keys = configurationDoubles().map(\.key)
-        keys.insert("min_channels", at: 10)
-        return keys
+        numericKeys.map(\.key) + ["min_channels"]
     }
 
     /// Reads a `[detection]` table; missing keys keep their defaults.
     init(reading table: TableReader) throws(ConfigurationError) {
         self.init()
-        for (key, path) in Self.configurationDoubles() {
+        for (key, path, _) in Self.numericKeys {
             if let value = try table.double(key) { self[keyPath: path] = value }
         }
         if let value = try table.int("min_channels") { minChannels = value }

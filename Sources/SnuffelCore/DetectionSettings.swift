@@ -96,46 +96,77 @@ public struct DetectionSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// Checks each setting's range.
+    /// The range a numeric setting must lie in.
+    public enum Range: Sendable {
+        /// Finite and above zero.
+        case positive
+        /// Finite and zero or above.
+        case nonNegative
+        /// Finite and at least one.
+        case atLeastOne
+        /// In [0, 1].
+        case unit
+        /// In [0, 1).
+        case unitOpen
+
+        func check(_ v: Double) -> String? {
+            switch self {
+            case .positive: return v.isFinite && v > 0 ? nil : "must be a positive finite number, got \(v)"
+            case .nonNegative: return v.isFinite && v >= 0 ? nil : "must be zero or a positive finite number, got \(v)"
+            case .atLeastOne: return v.isFinite && v >= 1 ? nil : "must be at least 1, got \(v)"
+            case .unit: return v >= 0 && v <= 1 ? nil : "must lie in [0, 1], got \(v)"
+            case .unitOpen: return v >= 0 && v < 1 ? nil : "must lie in [0, 1), got \(v)"
+            }
+        }
+    }
+
+    /// Every numeric `[detection]` key with the property it sets and its range: the one
+    /// list that validation and the configuration loader share. `min_channels`, an
+    /// integer, is the only other key.
+    public static var numericKeys: [(key: String, path: WritableKeyPath<DetectionSettings, Double>, range: Range)] {
+        [
+            ("warmup_s", \.warmupSeconds, .nonNegative),
+            ("baseline_tau_s", \.baselineTauSeconds, .positive),
+            ("baseline_down_tau_s", \.baselineDownTauSeconds, .positive),
+            ("baseline_max_freeze_s", \.baselineMaxFreezeSeconds, .positive),
+            ("smoothing_tau_s", \.smoothingTauSeconds, .nonNegative),
+            ("recovery_speedup", \.recoverySpeedup, .atLeastOne),
+            ("noise_tau_s", \.noiseTauSeconds, .positive),
+            ("hit_on_sigma", \.hitOnSigma, .positive),
+            ("hit_off_sigma", \.hitOffSigma, .nonNegative),
+            ("hit_min_duration_s", \.hitMinDurationSeconds, .nonNegative),
+            ("hit_release_s", \.hitReleaseSeconds, .nonNegative),
+            ("hit_release_fraction", \.hitReleaseFraction, .unitOpen),
+            ("single_channel_sigma", \.singleChannelSigma, .positive),
+            ("coincidence_s", \.coincidenceSeconds, .nonNegative),
+            ("event_gap_s", \.eventGapSeconds, .positive),
+            ("event_pre_s", \.eventPreSeconds, .nonNegative),
+            ("event_post_s", \.eventPostSeconds, .nonNegative),
+            ("max_event_s", \.maxEventSeconds, .positive),
+            ("stale_after_s", \.staleAfterSeconds, .positive),
+            ("model_tolerance", \.modelTolerance, .nonNegative),
+            ("mox_model_tolerance", \.moxModelTolerance, .nonNegative),
+            ("mixture_stiffness", \.mixtureStiffness, .nonNegative),
+            ("min_fit", \.minFit, .unit),
+            ("alert_confidence", \.alertConfidence, .unit),
+            ("humidity_transient_gm3", \.humidityTransientGramsPerCubicMetre, .nonNegative),
+            ("gas_index_interval_s", \.gasIndexIntervalSeconds, .positive),
+        ]
+    }
+
+    /// Checks each setting's range and the settings that depend on each other.
     /// - Returns: `nil` when valid, else the snake_case key and the reason.
     public func validationError() -> (key: String, reason: String)? {
-        func positive(_ v: Double, _ key: String) -> (String, String)? {
-            (v.isFinite && v > 0) ? nil : (key, "must be a positive finite number of seconds, got \(v)")
+        for (key, path, range) in Self.numericKeys {
+            if let reason = range.check(self[keyPath: path]) { return (key, reason) }
         }
-        func nonNegative(_ v: Double, _ key: String) -> (String, String)? {
-            (v.isFinite && v >= 0) ? nil : (key, "must be zero or a positive finite number, got \(v)")
+        if minChannels < 1 { return ("min_channels", "must be at least 1, got \(minChannels)") }
+        if hitOffSigma >= hitOnSigma {
+            return ("hit_off_sigma", "must be below hit_on_sigma (\(hitOnSigma)), got \(hitOffSigma)")
         }
-        let checks: [(String, String)?] = [
-            nonNegative(warmupSeconds, "warmup_s"),
-            positive(baselineTauSeconds, "baseline_tau_s"),
-            positive(baselineDownTauSeconds, "baseline_down_tau_s"),
-            positive(baselineMaxFreezeSeconds, "baseline_max_freeze_s"),
-            nonNegative(smoothingTauSeconds, "smoothing_tau_s"),
-            (recoverySpeedup.isFinite && recoverySpeedup >= 1) ? nil : ("recovery_speedup", "must be at least 1, got \(recoverySpeedup)"),
-            positive(noiseTauSeconds, "noise_tau_s"),
-            positive(hitOnSigma, "hit_on_sigma"),
-            nonNegative(hitOffSigma, "hit_off_sigma"),
-            hitOffSigma < hitOnSigma ? nil : ("hit_off_sigma", "must be below hit_on_sigma (\(hitOnSigma)), got \(hitOffSigma)"),
-            nonNegative(hitMinDurationSeconds, "hit_min_duration_s"),
-            nonNegative(hitReleaseSeconds, "hit_release_s"),
-            (hitReleaseFraction >= 0 && hitReleaseFraction < 1) ? nil : ("hit_release_fraction", "must lie in [0, 1), got \(hitReleaseFraction)"),
-            minChannels >= 1 ? nil : ("min_channels", "must be at least 1, got \(minChannels)"),
-            (singleChannelSigma.isFinite && singleChannelSigma >= hitOnSigma) ? nil : ("single_channel_sigma", "must be at least hit_on_sigma (\(hitOnSigma)), got \(singleChannelSigma)"),
-            nonNegative(coincidenceSeconds, "coincidence_s"),
-            positive(eventGapSeconds, "event_gap_s"),
-            nonNegative(eventPreSeconds, "event_pre_s"),
-            nonNegative(eventPostSeconds, "event_post_s"),
-            positive(maxEventSeconds, "max_event_s"),
-            positive(staleAfterSeconds, "stale_after_s"),
-            nonNegative(modelTolerance, "model_tolerance"),
-            nonNegative(moxModelTolerance, "mox_model_tolerance"),
-            nonNegative(mixtureStiffness, "mixture_stiffness"),
-            (minFit >= 0 && minFit <= 1) ? nil : ("min_fit", "must lie in [0, 1], got \(minFit)"),
-            (alertConfidence >= 0 && alertConfidence <= 1) ? nil : ("alert_confidence", "must lie in [0, 1], got \(alertConfidence)"),
-            positive(gasIndexIntervalSeconds, "gas_index_interval_s"),
-            nonNegative(humidityTransientGramsPerCubicMetre, "humidity_transient_gm3"),
-        ]
-        for case let (key, reason)? in checks { return (key, reason) }
+        if singleChannelSigma < hitOnSigma {
+            return ("single_channel_sigma", "must be at least hit_on_sigma (\(hitOnSigma)), got \(singleChannelSigma)")
+        }
         return nil
     }
 }

@@ -5,6 +5,28 @@ import Testing
 
 @Suite("Shipped configuration files")
 struct ShippedFilesTests {
+    @Test("the example documents every [detection] key with the default the code uses")
+    func detectionDefaultsDocumented() throws {
+        let text = try String(contentsOfFile: examplePayloadPath, encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "[detection]\n").last)
+        var documented: [String: Double] = [:]
+        for line in section.split(separator: "\n") where line.hasPrefix("# ") && line.contains(" = ") {
+            let body = line.dropFirst(2)
+            let parts = body.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            let value = parts[1].split(separator: "#").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if let v = Double(value) { documented[key] = v }
+        }
+        let defaults = DetectionSettings()
+        for (key, path, _) in DetectionSettings.numericKeys {
+            let v = try #require(documented[key], "\(key) is not documented in the example's [detection] section")
+            #expect(v == defaults[keyPath: path], "\(key): the example says \(v), the code uses \(defaults[keyPath: path])")
+        }
+        #expect(documented["min_channels"] == Double(defaults.minChannels))
+        #expect(Set(documented.keys) == Set(DetectionSettings.numericKeys.map(\.key) + ["min_channels"]))
+    }
+
     @Test func examplePayloadLoadsAndValidates() throws {
         let configuration = try PayloadConfiguration.load(path: examplePayloadPath)
         let channels = configuration.pipeline.channels
