@@ -15,8 +15,9 @@ public struct DetectionSettings: Sendable, Equatable {
     /// when a hold has expired. Default 20.
     public var baselineDownTauSeconds: Double = 20
     /// `baseline_max_freeze_s`: the baseline holds its level (following only its learnt
-    /// trend) while a channel's excess is beyond `hit_off_sigma` on either side (some
-    /// pixels respond to some gases by falling) or an event is open, but for at most this long; then it
+    /// trend) while a channel is in a hit, its excess is beyond `hit_on_sigma` on either
+    /// side (some pixels respond to some gases by falling), or an event is open, but for
+    /// at most this long; then it
     /// learns again so that a step in drift (a humidity change) cannot hold an event
     /// open for ever. Default 60.
     public var baselineMaxFreezeSeconds: Double = 60

@@ -87,6 +87,14 @@ struct Lane {
     var fitOrigin = 0.0
     var warmedUp = false
 
+    // The smoothed excess half-way through the current hold: when the hold expires, its
+    // change over the second half is the drift the trend missed (a ramp), or nothing (a
+    // step, which has settled by then).
+    var holdMidExcess = 0.0
+    var holdMidTime: UInt64 = 0
+    var holdMidTaken = false
+    var holdExpired = false
+
     // Noise gate: when it has been shut this long, the noise estimate learns anyway.
     var noiseGateShutSince: UInt64 = 0
 
@@ -282,7 +290,8 @@ struct Lane {
         cachedDtUs = dtUs
         dt = Double(dtUs) * 1e-6
         guard dt > 0 else {
-            inverseDt = 0; smoothPerSecond = 0; alphaUp = 0; betaUp = 0; alphaDown = 0; alphaWarmup = 0; alphaNoise = 0
+            inverseDt = 0; smoothPerSecond = 0; alphaUp = 0; betaUp = 0; alphaDown = 0
+            alphaWarmup = 0; alphaNoise = 0
             return
         }
         inverseDt = 1 / dt
@@ -321,8 +330,20 @@ struct Lane {
         previous1 -= step
         previous2 -= step
         // No trend is learnt during warm-up (the fast loop's trend is mostly noise and would
-        // outlive it) nor while catching up after a hold (a shift of level, not a slope).
+        // outlive it) nor while catching up after a hold (a shift of level, not a slope:
+        // the slope missed during the hold was added when it expired).
         if warm && !catchUp { trend += betaUp * error * inverseDt }
+    }
+
+    /// Called on the first sample after a hold has outlasted `baseline_max_freeze_s`:
+    /// if over the hold's second half the excess kept growing away from zero, it grew at
+    /// the rate of the drift the trend missed, and that rate is added to the trend once.
+    /// A step of level has settled by then (no change), and the tail of a response decays
+    /// towards zero (left alone).
+    mutating func addMissedDrift(time t: UInt64) {
+        guard holdMidTaken, t > holdMidTime, abs(smooth) > abs(holdMidExcess),
+              (smooth >= 0) == (holdMidExcess >= 0) else { return }
+        trend += (smooth - holdMidExcess) / (Double(t - holdMidTime) * 1e-6)
     }
 
     // MARK: Stage 4: denoising and fast-response recovery

@@ -403,9 +403,11 @@ struct Engine {
         let recoveredUp = x > 0 && x2 > off2 * xVariance
             && (!lane.pointee.inHit || x > settings.hitReleaseFraction * lane.pointee.hitPeak)
         let stillUp = recoveredUp || (smooth > 0 && s2 > off2 * sVariance)
-        // The baseline holds on excursions of either sign: some pixels answer some gases by
-        // falling (the NOx pixel to VOCs, the VOC pixel to NO2).
-        let excursion = x2 > off2 * xVariance || s2 > off2 * sVariance
+        // The baseline holds on strong excursions of either sign (some pixels answer some
+        // gases by falling: the NOx pixel to VOCs, the VOC pixel to NO2). Weak ones keep
+        // it learning: a hold at the first sign of a lag would stop a drift ramp from
+        // ever being learnt, and a weak plume leaks only dt/τ of itself into the baseline.
+        let excursion = lane.pointee.inHit || x2 > on2 * xVariance || s2 > on2 * sVariance
         lane.pointee.elevated = stillUp
         if !stillUp { lane.pointee.rearmLevel = 0 }
         if !warm || !stillUp {
@@ -419,11 +421,23 @@ struct Engine {
         // an open event (bounded, so a step of drift cannot hold it for ever).
         let frozen = warm && (excursion || eventOpen)
         if frozen {
-            if lane.pointee.frozenSince == 0 { lane.pointee.frozenSince = t }
+            if lane.pointee.frozenSince == 0 {
+                lane.pointee.frozenSince = t
+                lane.pointee.holdMidTaken = false
+                lane.pointee.holdExpired = false
+            } else if !lane.pointee.holdMidTaken && t &- lane.pointee.frozenSince >= maxFreezeUs / 2 {
+                lane.pointee.holdMidTaken = true
+                lane.pointee.holdMidExcess = smooth
+                lane.pointee.holdMidTime = t
+            }
         } else {
             lane.pointee.frozenSince = 0
         }
         let freezeExpired = frozen && t &- lane.pointee.frozenSince > maxFreezeUs
+        if freezeExpired && !lane.pointee.holdExpired {
+            lane.pointee.holdExpired = true
+            lane.pointee.addMissedDrift(time: t)
+        }
         lane.pointee.updateBaseline(learn: !frozen || freezeExpired, warm: warm, catchUp: freezeExpired)
 
         if !warm { return }
