@@ -50,6 +50,7 @@ let package = Package(
             name: "DetectionTests",
             dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelTestSupport"]
         ),
+        .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel"]),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
     ],

@@ -56,14 +56,14 @@ struct Detect: ParsableCommand {
         do {
             pipeline = try Pipeline(configuration: config.pipeline)
         } catch {
-            throw ValidationError("\(payload.config): \(error)")
+            throw Failure("\(payload.config): \(error)")
         }
 
         var reader: CSVSampleReader
         do {
             reader = try CSVSampleReader(channelIDs: channels.map(\.id), contentsOfFile: path)
         } catch {
-            throw ValidationError("cannot read \(path): \(error)")
+            throw Failure("cannot read \(path): \(error)")
         }
         var timeline = Timeline(channels: channels)
         var badRows: [CSVError] = []
@@ -75,8 +75,8 @@ struct Detect: ParsableCommand {
         let hint = skipBadRows ? "" : "\n  (use --skip-bad-rows to skip such rows and count them)"
         let header: CSVHeader
         switch Result(catching: { () throws(CSVError) -> CSVHeader? in try reader.readHeader() }) {
-        case .failure(let error): throw ValidationError("\(path): \(error)")
-        case .success(nil): throw ValidationError("\(path): the file is empty")
+        case .failure(let error): throw Failure("\(path): \(error)")
+        case .success(nil): throw Failure("\(path): the file is empty")
         case .success(let h?): header = h
         }
         let missing = channels.indices.filter { !header.contains(channel: UInt16($0)) }.map { channels[$0].id }
@@ -88,8 +88,8 @@ struct Detect: ParsableCommand {
             case .success(nil):
                 break reading
             case .failure(let error):
-                if case .readFailed = error.reason { throw ValidationError("\(path): \(error)") }
-                guard skipBadRows else { throw ValidationError("\(path): \(error)\(hint)") }
+                if case .readFailed = error.reason { throw Failure("\(path): \(error)") }
+                guard skipBadRows else { throw Failure("\(path): \(error)\(hint)") }
                 badRows.append(error)
             case .success(let row?):
                 rows += 1

@@ -13,7 +13,7 @@ struct PayloadOptions: ParsableArguments {
         do {
             return try PayloadConfiguration.load(path: config)
         } catch {
-            throw ValidationError("the payload configuration was refused:\n  \(error)")
+            throw Failure("the payload configuration was refused:\n  \(error)")
         }
     }
 }
@@ -32,5 +32,15 @@ enum Bundled {
             if fm.fileExists(atPath: candidate) { return candidate }
         }
         return relative
+    }
+}
+
+/// A failure while running a command (a file that cannot be read, input that is refused):
+/// printed as `Error: ...` without the usage text, which is for mistakes in the arguments.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

@@ -61,7 +61,7 @@ struct CheckConfig: ParsableCommand {
         do {
             config = try PayloadConfiguration.load(path: file)
         } catch {
-            throw ValidationError("\(error)")
+            throw Failure("\(error)")
         }
         print("\(file): OK — payload \(config.payload.name)")
         for (i, c) in config.pipeline.channels.enumerated() {

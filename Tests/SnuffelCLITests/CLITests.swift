@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// Runs the built `snuffel` executable as a user would.
+struct CLI {
+    static let root: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)  // Tests/SnuffelCLITests/CLITests.swift
+        return parts.joined(separator: "/")
+    }()
+
+    /// The executable sits beside the test bundle in the build directory.
+    static var executable: URL {
+        let here = Bundle.main.bundleURL
+        for dir in [here, here.deletingLastPathComponent()] {
+            let candidate = dir.appendingPathComponent("snuffel")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return URL(fileURLWithPath: root + "/.build/debug/snuffel")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryFile(_ name: String, _ text: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("snuffel-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+@Suite("The snuffel command")
+struct CLITests {
+    @Test("detect runs on the bundled sample and lists its five plumes with two alerts")
+    func detectDefault() throws {
+        let r = try CLI.run(["detect"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("5 detections, 2 alerts"))
+        for name in ["mdma-synthesis", "manure (confounder)", "exhaust (confounder)", "solvent (confounder)", "drug-waste"] {
+            #expect(r.stdout.contains(name), "missing \(name)")
+        }
+        #expect(r.stdout.contains("events  │"), "no timeline")
+    }
+
+    @Test("detect --json gives the same detections as machine-readable JSON")
+    func detectJSON() throws {
+        let r = try CLI.run(["detect", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let detections = try #require(object?["detections"] as? [[String: Any]])
+        #expect(detections.count == 5)
+        #expect(detections.filter { ($0["alert"] as? Bool) == true }.count == 2)
+        #expect(detections.first?["class"] as? String == "mdma-synthesis")
+        #expect((detections.first?["onset_utc"] as? String)?.hasPrefix("2026-09-21T14:15:50") == true)
+    }
+
+    @Test("a bad cell stops detect with the line, the column and the reason; --skip-bad-rows counts it")
+    func badCell() throws {
+        let csv = "time_us,pid\n1000000,1.0\n2000000,1.2.3\n3000000,1.1\n"
+        let path = try CLI.temporaryFile("bad.csv", csv)
+        let config = try CLI.temporaryFile("payload.toml", """
+            signatures = "\(CLI.root)/calibration/signatures.toml"
+            [payload]
+            name = "one-pid"
+            [[channels]]
+            id = "pid"
+            kind = "pid"
+            rate_hz = 1
+            calibration = { noise_floor = 1 }
+            """)
+        let r = try CLI.run(["detect", path, "--config", config])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("line 3, column 2 (pid)"), "\(r.stderr)")
+        #expect(r.stderr.contains("--skip-bad-rows"))
+        let skipped = try CLI.run(["detect", path, "--config", config, "--skip-bad-rows"])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(skipped.stdout.contains("skipped 1 bad rows"))
+    }
+
+    @Test("a bad configuration is refused with the file, the key and the reason")
+    func badConfig() throws {
+        let path = try CLI.temporaryFile("payload.toml", """
+            signatures = "\(CLI.root)/calibration/signatures.toml"
+            [payload]
+            name = "x"
+            [[channels]]
+            id = "nh3"
+            kind = "electro"
+            rate_hz = 1
+            calibration = {}
+            """)
+        let r = try CLI.run(["check-config", path])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("payload.toml"), "\(r.stderr)")
+        #expect(r.stderr.contains("kind"), "\(r.stderr)")
+        #expect(r.stderr.contains("unknown channel kind 'electro'"), "\(r.stderr)")
+        let ok = try CLI.run(["check-config"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("OK"))
+    }
+
+    @Test("a missing file is named", arguments: [["detect", "no-such.csv"], ["detect", "--config", "no-such.toml"]])
+    func missingFile(arguments: [String]) throws {
+        let r = try CLI.run(arguments)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("no-such"), "\(r.stderr)")
+    }
+
+    @Test("every command explains itself", arguments: [[], ["detect"], ["signatures"], ["check-config"]])
+    func help(command: [String]) throws {
+        let r = try CLI.run(command + ["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("USAGE:"))
+        #expect(r.stdout.count > 300, "help too short for a new user: \(r.stdout)")
+    }
+
+    @Test("signatures lists the classes and, with --sources, where each figure comes from")
+    func signatures() throws {
+        let r = try CLI.run(["signatures", "--sources"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for id in ["mdma-synthesis", "amphetamine-synthesis", "drug-waste", "manure", "exhaust", "solvent", "smoke"] {
+            #expect(r.stdout.contains(id))
+        }
+        #expect(r.stdout.contains("illustrative"))
+    }
+}
