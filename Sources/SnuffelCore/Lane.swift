@@ -108,12 +108,10 @@ struct Lane {
     var smoothNoiseVariance: Double
 
     // Detection state.
-    var elevated = false
     var frozenSince: UInt64 = 0
     var inHit = false
     var hadHit = false
     var hitInEvent = false
-    var hitConfirmedInEvent = false
     var aboveSince: UInt64 = 0
     var belowSince: UInt64 = 0
     var hitOnset: UInt64 = 0

@@ -60,11 +60,14 @@ public struct ChannelSnapshot: Sendable, Equatable {
 /// The streaming detection pipeline: samples in, detections out.
 ///
 /// Per channel, each sample goes through: validation (finite, in range, later than the
-/// previous one), conversion to physical units, temperature and humidity compensation,
-/// baseline tracking (a level-and-trend tracker that stops learning while the channel is
-/// elevated or an event is open), low-pass denoising, fast-response recovery (an inverse
-/// first-order model with separate rise and decay time constants), noise normalisation,
-/// and hit detection with hysteresis and minimum durations. Hits of different channels
+/// previous one), conversion to physical units, temperature and humidity compensation, a
+/// median-of-3 spike filter, low-pass denoising, fast-response recovery (an inverse
+/// first-order model with separate rise and decay time constants, its noise gain capped),
+/// noise normalisation, hit detection (hysteresis, minimum duration, release at a
+/// fraction of the peak), and baseline tracking (a level-and-trend tracker started on a
+/// line fitted over warm-up, holding while the channel is in a hit or far off its
+/// baseline or an event is open, and catching up, with any drift it missed, when a hold
+/// outlasts `baseline_max_freeze_s`). Hits of different channels
 /// are aligned in inlet time (sample time minus the channel's delay) and fused into
 /// events; a closed event is classified against the signature library and queued as a
 /// ``Detection``.
@@ -168,7 +171,6 @@ struct Engine {
     @usableFromInline let ringTime: UnsafeMutablePointer<UInt64>
     @usableFromInline let ringExcess: UnsafeMutablePointer<Double>
     @usableFromInline let ringRecovered: UnsafeMutablePointer<Double>
-    let ringTotal: Int
 
     let settings: DetectionSettings
     let gasSlots: [Int]  // pipeline channel index of each gas slot
@@ -203,7 +205,6 @@ struct Engine {
     var eventLastActive: UInt64 = 0
     var eventPeakSigma = 0.0
     var eventPeakTime: UInt64 = 0
-    var eventTruncated = false
     var activeHits = 0
 
     // Evidence and classification workspace.
@@ -258,7 +259,7 @@ struct Engine {
         }
         gasSlots = gas
         minChannels = max(1, min(s.minChannels, gas.count))
-        ringTotal = max(1, capacities.reduce(0, +))
+        let ringTotal = max(1, capacities.reduce(0, +))
         ringTime = .allocate(capacity: ringTotal)
         ringTime.initialize(repeating: 0, count: ringTotal)
         ringExcess = .allocate(capacity: ringTotal)
@@ -408,7 +409,6 @@ struct Engine {
         // it learning: a hold at the first sign of a lag would stop a drift ramp from
         // ever being learnt, and a weak plume leaks only dt/τ of itself into the baseline.
         let excursion = lane.pointee.inHit || x2 > on2 * xVariance || s2 > on2 * sVariance
-        lane.pointee.elevated = stillUp
         if !stillUp { lane.pointee.rearmLevel = 0 }
         if !warm || !stillUp {
             // The noise gate re-opens well after a hold has expired, so that the catch-up
@@ -417,8 +417,8 @@ struct Engine {
         }
         record(lane, inlet: inlet, excess: smooth, recovered: x)
 
-        // Baseline: level and trend; holds while the channel is elevated or takes part in
-        // an open event (bounded, so a step of drift cannot hold it for ever).
+        // Baseline: level and trend; holds while the channel is in a hit or far off its
+        // baseline, or an event is open (bounded, so a step of drift cannot hold it for ever).
         let frozen = warm && (excursion || eventOpen)
         if frozen {
             if lane.pointee.frozenSince == 0 {
@@ -481,11 +481,9 @@ struct Engine {
         lane.pointee.inHit = true
         lane.pointee.hitPeak = 0
         lane.pointee.hitOnset = onset
-        lane.pointee.hitConfirmedInEvent = false
         lane.pointee.belowSince = 0
         activeHits += 1
         if eventOpen {
-            lane.pointee.hitConfirmedInEvent = true
             lane.pointee.hitInEvent = true
             if now > eventLastActive { eventLastActive = now }
             if sigma > eventPeakSigma { eventPeakSigma = sigma; eventPeakTime = now }
@@ -518,7 +516,6 @@ struct Engine {
         eventLastActive = now
         eventPeakSigma = sigma
         eventPeakTime = now
-        eventTruncated = false
         for slot in gasSlots {
             let other = lanes + slot
             other.pointee.hitInEvent = (other.pointee.inHit || other.pointee.lastHitEnd >= low)
@@ -548,7 +545,6 @@ struct Engine {
     mutating func checkEventEnd(inlet: UInt64) {
         if inlet &- eventOnset > maxEventUs && inlet > eventOnset {
             eventLastActive = inlet
-            eventTruncated = true
             health.truncatedEvents += 1
             closeEvent()
             return
