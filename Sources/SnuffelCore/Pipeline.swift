@@ -310,6 +310,7 @@ struct Engine {
     /// Processes one sample: validates it, runs it through the channel's stages, and
     /// updates fusion. Detections that close are queued for ``popDetection()``.
     /// - Complexity: O(1), except when an event closes (O(channels × history)).
+    @inline(__always)
     mutating func process(_ sample: Sample) {
         let index = Int(sample.channel)
         guard index < laneCount else { health.unknownChannel += 1; return }
@@ -477,6 +478,7 @@ struct Engine {
 
     // MARK: Fusion
 
+    @inline(never)
     mutating func beginHit(_ lane: UnsafeMutablePointer<Lane>, onset: UInt64, now: UInt64, sigma: Double) {
         lane.pointee.inHit = true
         lane.pointee.hitPeak = 0
@@ -508,6 +510,7 @@ struct Engine {
     }
 
     /// Opens an event at `onset` (inlet time) and marks the channels whose hits belong to it.
+    @inline(never)
     mutating func openEvent(onset: UInt64, now: UInt64, sigma: Double, alone: UnsafeMutablePointer<Lane>?) {
         let low = onset >= coincidenceUs ? onset - coincidenceUs : 0
         eventOpen = true
@@ -527,6 +530,7 @@ struct Engine {
         if let alone { alone.pointee.hitInEvent = true }
     }
 
+    @inline(never)
     mutating func endHit(_ lane: UnsafeMutablePointer<Lane>, at end: UInt64) {
         guard lane.pointee.inHit else { return }
         lane.pointee.inHit = false
@@ -542,6 +546,7 @@ struct Engine {
         }
     }
 
+    @inline(never)
     mutating func checkEventEnd(inlet: UInt64) {
         if inlet &- eventOnset > maxEventUs && inlet > eventOnset {
             eventLastActive = inlet
@@ -588,6 +593,7 @@ struct Engine {
 
     // MARK: Evidence and classification
 
+    @inline(never)
     mutating func closeEvent() {
         eventOpen = false
         if settings.humidityTransientGramsPerCubicMetre > 0
@@ -775,6 +781,7 @@ struct Engine {
     /// Whether an event is open (a plume is being crossed).
     var isEventOpen: Bool { eventOpen }
 
+    @inline(never)
     mutating func updateAbsoluteHumidity(time t: UInt64) {
         guard temperature.isFinite, relativeHumidity.isFinite else { return }
         absoluteHumidity = Pipeline.absoluteHumidity(temperature: temperature, relativeHumidity: relativeHumidity)
