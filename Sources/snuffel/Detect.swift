@@ -124,17 +124,19 @@ func warn(_ message: String) {
     FileHandle.standardError.write(Data("snuffel: \(message)\n".utf8))
 }
 
-/// Prints a line of progress to standard error every couple of seconds on long inputs.
+/// Prints a line of progress to standard error every couple of seconds on long inputs,
+/// when standard error is a terminal (quiet when piped or logged).
 final class Progress {
     let label: String
     let start = Date()
     var lastPrint = Date()
     var printed = false
+    let enabled = isatty(STDERR_FILENO) != 0
 
     init(label: String) { self.label = label }
 
     func update(rows: Int) {
-        guard rows % 4096 == 0 else { return }
+        guard enabled, rows % 4096 == 0 else { return }
         let now = Date()
         guard now.timeIntervalSince(lastPrint) > 2 else { return }
         lastPrint = now
