@@ -13,8 +13,9 @@ import SnuffelCore
 /// a sync message ('S') goes before the first data message after every ``syncInterval``
 /// bytes.
 ///
-/// Appending to ``bytes`` does not allocate while its capacity lasts; take the bytes with
-/// ``takeBytes()`` or ``removeAll()`` to keep memory bounded.
+/// Appending a sample, pose, wind, clock or health record does not allocate while the
+/// capacity of ``bytes`` lasts; take the bytes with ``takeBytes()`` or ``removeAll()`` to
+/// keep memory bounded.
 public struct ULogEncoder: Sendable {
     /// The most bytes of text in one info or multi-info message: 1 KiB.
     public static let textChunkSize = 1024
@@ -147,9 +148,13 @@ public struct ULogEncoder: Sendable {
         put(pose.time)
         put(pose.latitude.bitPattern)
         put(pose.longitude.bitPattern)
-        for value in [pose.altitude, pose.roll, pose.pitch, pose.yaw, pose.velocityNorth, pose.velocityEast, pose.velocityDown] {
-            put(value.bitPattern)
-        }
+        put(pose.altitude.bitPattern)
+        put(pose.roll.bitPattern)
+        put(pose.pitch.bitPattern)
+        put(pose.yaw.bitPattern)
+        put(pose.velocityNorth.bitPattern)
+        put(pose.velocityEast.bitPattern)
+        put(pose.velocityDown.bitPattern)
         put(pose.gpsTime)
     }
 
@@ -173,13 +178,18 @@ public struct ULogEncoder: Sendable {
     public mutating func append(health: PipelineHealth, time: UInt64) {
         beginData(.health)
         put(time)
-        for value in [
-            health.accepted, health.unknownChannel, health.nonFinite, health.outOfRange, health.outOfOrder,
-            health.duplicate, health.gaps, health.unconfirmedHits, health.truncatedEvents,
-            health.humidityArtefacts, health.historyOverruns,
-        ] {
-            put(UInt64(clamping: value))
-        }
+        // In the order of ULogHealthField.names.
+        put(UInt64(clamping: health.accepted))
+        put(UInt64(clamping: health.unknownChannel))
+        put(UInt64(clamping: health.nonFinite))
+        put(UInt64(clamping: health.outOfRange))
+        put(UInt64(clamping: health.outOfOrder))
+        put(UInt64(clamping: health.duplicate))
+        put(UInt64(clamping: health.gaps))
+        put(UInt64(clamping: health.unconfirmedHits))
+        put(UInt64(clamping: health.truncatedEvents))
+        put(UInt64(clamping: health.humidityArtefacts))
+        put(UInt64(clamping: health.historyOverruns))
     }
 
     /// Encodes a text message ('L', or 'C' when it has a tag). Texts longer than 60,000

@@ -96,6 +96,27 @@ import Testing
         #expect(ulogDataRecords(result.records).count == 401)
     }
 
+    @Test func aFileLargerThanOneReadChunkReadsLikeItsBytes() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("snuffel-\(UUID().uuidString).ulg").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try ULogFileWriter(path: path, startTime: 0, channelIDs: ["voc_raw", "pid", "nh3"])
+        for i in 0..<30_000 {
+            try writer.append(Sample(channel: UInt16(i % 3), time: UInt64(i) * 10_000, value: Double(i).squareRoot()))
+            if i % 1000 == 0 {
+                try writer.append(ULogPose(time: UInt64(i) * 10_000, latitude: 52, longitude: 5, altitude: Float(i)))
+                try writer.append(health: PipelineHealth(), time: UInt64(i) * 10_000)
+            }
+        }
+        try writer.close()
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(bytes.count > 2 * FileSource.chunkSize)
+        var reader = try ULogReader(contentsOfFile: path)
+        let fromFile = ulogDrain(&reader)
+        #expect(fromFile == ulogReadWhole(bytes))
+        #expect(fromFile.truncatedByteCount == 0)
+        #expect(ulogDataRecords(fromFile.records).count == 30_060)
+    }
+
     @Test func missingFileIsAnOpenError() {
         #expect(throws: FileOpenError.self) { try ULogReader(contentsOfFile: "/nonexistent/x.ulg") }
     }
