@@ -93,38 +93,44 @@ public final class ULogFileWriter {
         }
     }
 
-    /// Logs a raw sample. - Throws: ``ULogWriteError`` if a block could not be written.
+    /// Logs a raw sample (`snuffel_sample`).
+    /// - Throws: ``ULogWriteError`` if a full block could not be written.
     public func append(_ sample: Sample) throws(ULogWriteError) {
         encoder.append(sample)
         try writeIfFull()
     }
 
+    /// Logs a pose (`snuffel_pose`). - Throws: ``ULogWriteError``.
     public func append(_ pose: ULogPose) throws(ULogWriteError) {
         encoder.append(pose)
         try writeIfFull()
     }
 
+    /// Logs a wind estimate (`snuffel_wind`). - Throws: ``ULogWriteError``.
     public func append(_ wind: ULogWind) throws(ULogWriteError) {
         encoder.append(wind)
         try writeIfFull()
     }
 
+    /// Logs a clock pair (`snuffel_clock`). - Throws: ``ULogWriteError``.
     public func append(_ clock: ULogClock) throws(ULogWriteError) {
         encoder.append(clock)
         try writeIfFull()
     }
 
+    /// Logs a detection with its channels, compounds and scores. - Throws: ``ULogWriteError``.
     public func append(_ detection: Detection) throws(ULogWriteError) {
         encoder.append(detection)
         try writeIfFull()
     }
 
+    /// Logs the pipeline's counters (`snuffel_health`). - Throws: ``ULogWriteError``.
     public func append(health: PipelineHealth, time: UInt64) throws(ULogWriteError) {
         encoder.append(health: health, time: time)
         try writeIfFull()
     }
 
-    /// Logs a text message (a health event, for example).
+    /// Logs a text message (a health event, for example). - Throws: ``ULogWriteError``.
     public func append(_ message: ULogLogMessage) throws(ULogWriteError) {
         encoder.append(message)
         try writeIfFull()
