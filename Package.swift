@@ -42,6 +42,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer target for the ULog reader; scripts/fuzz builds and runs it.
+        .executableTarget(name: "fuzz-ulog", dependencies: ["SnuffelWire"]),
         .testTarget(
             name: "SnuffelCoreTests",
             dependencies: ["SnuffelCore", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]

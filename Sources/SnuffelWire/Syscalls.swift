@@ -55,3 +55,43 @@ func system_pread(
 func system_close(_ descriptor: Int32) {
     _ = close(descriptor)
 }
+
+/// Opens a file for writing, creating it (mode 0644) or emptying it.
+///
+/// The corresponding C function is `open` with `O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC`,
+/// retried on `EINTR`.
+func system_openForWriting(_ path: String) -> Result<Int32, SystemError> {
+    while true {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if descriptor >= 0 { return .success(descriptor) }
+        if errno != EINTR { return .failure(SystemError(code: errno)) }
+    }
+}
+
+/// Writes all of `buffer`, continuing after short writes.
+///
+/// The corresponding C function is `write`, retried on `EINTR`.
+func system_writeAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Void, SystemError> {
+    var done = 0
+    while done < buffer.count {
+        let count = write(descriptor, buffer.baseAddress! + done, buffer.count - done)
+        if count > 0 {
+            done += count
+        } else if count < 0 && errno != EINTR {
+            return .failure(SystemError(code: errno))
+        } else if count == 0 {
+            return .failure(SystemError(code: EIO))
+        }
+    }
+    return .success(())
+}
+
+/// Flushes a file's data to the storage device.
+///
+/// The corresponding C function is `fsync`, retried on `EINTR`.
+func system_fsync(_ descriptor: Int32) -> Result<Void, SystemError> {
+    while true {
+        if fsync(descriptor) == 0 { return .success(()) }
+        if errno != EINTR { return .failure(SystemError(code: errno)) }
+    }
+}

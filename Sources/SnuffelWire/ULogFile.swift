@@ -1,0 +1,169 @@
+import SnuffelCore
+
+extension ULogReader {
+    /// Creates a reader of a ULog file, read in chunks as records are taken.
+    ///
+    /// The file stays open until the reader and its copies are gone; copies read
+    /// independently. A read error is thrown by ``next()`` as
+    /// ``ULogError/Reason/readFailed(code:message:)``.
+    ///
+    /// - Parameters:
+    ///   - path: The file's path.
+    ///   - maximumMessageSize: The most bytes a message's payload may hold.
+    ///   - maximumDefinitionBytes: The most bytes of formats and subscriptions held.
+    /// - Throws: ``FileOpenError`` if the file cannot be opened.
+    public init(
+        contentsOfFile path: String, maximumMessageSize: Int = ULogReader.defaultMaximumMessageSize,
+        maximumDefinitionBytes: Int = ULogReader.defaultMaximumDefinitionBytes
+    ) throws(FileOpenError) {
+        switch system_openForReading(path) {
+        case .success(let descriptor):
+            self.init(maximumMessageSize: maximumMessageSize, maximumDefinitionBytes: maximumDefinitionBytes)
+            self.file = FileSource(descriptor: FileDescriptorOwner(descriptor))
+        case .failure(let failure):
+            throw FileOpenError(path: path, code: failure.code, message: failure.message)
+        }
+    }
+}
+
+/// Writing a ULog file failed.
+public struct ULogWriteError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The file's path.
+    public var path: String
+    /// The `errno` value.
+    public var code: Int32
+    public var message: String
+
+    public var description: String { "cannot write '\(path)': \(message)" }
+}
+
+/// Writes a Snuffel ULog file in blocks, so that a power cut loses at most the block not
+/// yet written.
+///
+/// The writer keeps a ``ULogEncoder`` and writes its bytes to the file whenever they
+/// reach ``blockSize`` (64 KiB by default), and at ``flush()`` and ``close()``. A reader
+/// of a file cut anywhere gets every message before the cut (see ``ULogReader``).
+///
+/// The writer owns its file descriptor; it closes it in ``close()`` or, writing what is
+/// left as well as it can, when it is released.
+public final class ULogFileWriter {
+    /// The default of ``blockSize``: 64 KiB.
+    public static let defaultBlockSize = 64 * 1024
+
+    /// The file's path.
+    public let path: String
+    /// The bytes gathered before they are written.
+    public let blockSize: Int
+    /// The encoder; `append` to it through the writer's methods so that blocks are
+    /// written when full.
+    public private(set) var encoder: ULogEncoder
+    private var descriptor: Int32?
+
+    /// Creates (or empties) the file and encodes the header and definitions.
+    ///
+    /// - Parameters:
+    ///   - path: The file's path.
+    ///   - startTime: The log's start time, µs.
+    ///   - channelIDs: The payload's channel ids, in channel-index order.
+    ///   - payloadTOML: The payload configuration's text, if any.
+    ///   - signaturesTOML: The signature library's text, if any.
+    ///   - blockSize: The bytes gathered before a write; at least 512.
+    /// - Throws: ``FileOpenError`` if the file cannot be created.
+    public init(
+        path: String, startTime: UInt64, channelIDs: [String], payloadTOML: String? = nil,
+        signaturesTOML: String? = nil, blockSize: Int = ULogFileWriter.defaultBlockSize
+    ) throws(FileOpenError) {
+        switch system_openForWriting(path) {
+        case .success(let descriptor):
+            self.descriptor = descriptor
+        case .failure(let failure):
+            throw FileOpenError(path: path, code: failure.code, message: failure.message)
+        }
+        self.path = path
+        self.blockSize = max(512, blockSize)
+        self.encoder = ULogEncoder(
+            startTime: startTime, channelIDs: channelIDs, payloadTOML: payloadTOML, signaturesTOML: signaturesTOML,
+            capacity: self.blockSize + 4096)
+    }
+
+    deinit {
+        if let descriptor {
+            encoder.bytes.withUnsafeBytes { _ = system_writeAll(descriptor, $0) }
+            system_close(descriptor)
+        }
+    }
+
+    /// Logs a raw sample (`snuffel_sample`).
+    /// - Throws: ``ULogWriteError`` if a full block could not be written.
+    public func append(_ sample: Sample) throws(ULogWriteError) {
+        encoder.append(sample)
+        try writeIfFull()
+    }
+
+    /// Logs a pose (`snuffel_pose`). - Throws: ``ULogWriteError``.
+    public func append(_ pose: ULogPose) throws(ULogWriteError) {
+        encoder.append(pose)
+        try writeIfFull()
+    }
+
+    /// Logs a wind estimate (`snuffel_wind`). - Throws: ``ULogWriteError``.
+    public func append(_ wind: ULogWind) throws(ULogWriteError) {
+        encoder.append(wind)
+        try writeIfFull()
+    }
+
+    /// Logs a clock pair (`snuffel_clock`). - Throws: ``ULogWriteError``.
+    public func append(_ clock: ULogClock) throws(ULogWriteError) {
+        encoder.append(clock)
+        try writeIfFull()
+    }
+
+    /// Logs a detection with its channels, compounds and scores. - Throws: ``ULogWriteError``.
+    public func append(_ detection: Detection) throws(ULogWriteError) {
+        encoder.append(detection)
+        try writeIfFull()
+    }
+
+    /// Logs the pipeline's counters (`snuffel_health`). - Throws: ``ULogWriteError``.
+    public func append(health: PipelineHealth, time: UInt64) throws(ULogWriteError) {
+        encoder.append(health: health, time: time)
+        try writeIfFull()
+    }
+
+    /// Logs a text message (a health event, for example). - Throws: ``ULogWriteError``.
+    public func append(_ message: ULogLogMessage) throws(ULogWriteError) {
+        encoder.append(message)
+        try writeIfFull()
+    }
+
+    /// Writes the bytes gathered so far, a partial block included.
+    ///
+    /// - Parameter durable: Whether to wait until the data is on the storage device
+    ///   (`fsync`).
+    public func flush(durable: Bool = false) throws(ULogWriteError) {
+        guard let descriptor else { return }
+        let result = encoder.bytes.withUnsafeBytes { system_writeAll(descriptor, $0) }
+        if case .failure(let failure) = result { throw error(failure) }
+        encoder.removeAll()
+        if durable, case .failure(let failure) = system_fsync(descriptor) { throw error(failure) }
+    }
+
+    /// Writes what is left, flushes it to the device and closes the file. Later appends
+    /// are kept in memory only.
+    public func close() throws(ULogWriteError) {
+        guard let descriptor else { return }
+        defer {
+            system_close(descriptor)
+            self.descriptor = nil
+        }
+        try flush(durable: true)
+    }
+
+    private func writeIfFull() throws(ULogWriteError) {
+        if encoder.bytes.count >= blockSize { try flush() }
+    }
+
+    private func error(_ failure: SystemError) -> ULogWriteError {
+        ULogWriteError(path: path, code: failure.code, message: failure.message)
+    }
+}
