@@ -58,10 +58,10 @@ struct FileSource: Sendable {
     /// The offset of the next byte to read.
     var offset: Int64 = 0
 
-    /// Reads the next chunk at ``offset`` onto the end of `bytes`.
+    /// Reads the next chunk at ``offset`` onto the end of `bytes` and moves the offset past it.
     ///
     /// - Returns: The number of bytes appended, 0 at the end of the file.
-    func read(appendingTo bytes: inout [UInt8]) -> Result<Int, SystemError> {
+    mutating func read(appendingTo bytes: inout [UInt8]) -> Result<Int, SystemError> {
         let oldCount = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: Self.chunkSize))
         let result = bytes.withUnsafeMutableBytes { raw in
@@ -70,6 +70,7 @@ struct FileSource: Sendable {
         }
         let count = (try? result.get()) ?? 0
         bytes.removeLast(Self.chunkSize - count)
+        offset += Int64(count)
         return result
     }
 }

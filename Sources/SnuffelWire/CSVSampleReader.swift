@@ -296,16 +296,12 @@ extension CSVSampleReader {
     ///
     /// - Returns: Whether bytes were added; false for a reader that is fed or at the end.
     private mutating func refill() throws(CSVError) -> Bool {
-        guard !inputEnded, let source = file else { return false }
+        guard !inputEnded, file != nil else { return false }
         compact()
-        switch source.read(appendingTo: &buffer) {
+        switch file?.read(appendingTo: &buffer) ?? .success(0) {
         case .success(let count):
-            if count == 0 {
-                inputEnded = true
-                return false
-            }
-            file?.offset += Int64(count)
-            return true
+            if count == 0 { inputEnded = true }
+            return count > 0
         case .failure(let failure):
             inputEnded = true
             throw CSVError(line: lineNumber, reason: .readFailed(code: failure.code, message: failure.message))

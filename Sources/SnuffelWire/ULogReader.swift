@@ -205,16 +205,12 @@ public struct ULogReader: Sendable {
 
     /// Appends the next chunk of the file; false for a fed reader or at the end.
     private mutating func refill() throws(ULogError) -> Bool {
-        guard !inputEnded, let source = file else { return false }
+        guard !inputEnded, file != nil else { return false }
         compact()
-        switch source.read(appendingTo: &buffer) {
+        switch file?.read(appendingTo: &buffer) ?? .success(0) {
         case .success(let count):
-            if count == 0 {
-                inputEnded = true
-                return false
-            }
-            file?.offset += Int64(count)
-            return true
+            if count == 0 { inputEnded = true }
+            return count > 0
         case .failure(let failure):
             inputEnded = true
             throw ULogError(
