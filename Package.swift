@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SnuffelCore", targets: ["SnuffelCore"]),
         .library(name: "SnuffelConfig", targets: ["SnuffelConfig"]),
         .library(name: "SnuffelWire", targets: ["SnuffelWire"]),
+        .library(name: "SnuffelGeo", targets: ["SnuffelGeo"]),
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
     ],
@@ -30,6 +31,11 @@ let package = Package(
         .target(
             name: "SnuffelWire",
             dependencies: ["SnuffelCore"]
+        ),
+        // Geodesy, pose tracks, geotagging and GeoJSON: no Foundation, no Glibc.
+        .target(
+            name: "SnuffelGeo",
+            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(
             name: "SnuffelTestSupport",
@@ -55,6 +61,7 @@ let package = Package(
         .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel"]),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
+        .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
