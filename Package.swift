@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SnuffelCore", targets: ["SnuffelCore"]),
         .library(name: "SnuffelConfig", targets: ["SnuffelConfig"]),
         .library(name: "SnuffelWire", targets: ["SnuffelWire"]),
+        .library(name: "SnuffelSim", targets: ["SnuffelSim"]),
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
     ],
@@ -25,15 +26,20 @@ let package = Package(
         ),
         .target(
             name: "SnuffelConfig",
-            dependencies: ["SnuffelCore", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["SnuffelCore", "SnuffelSim", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "SnuffelWire",
             dependencies: ["SnuffelCore"]
         ),
+        // Plume, flight and sensor-response simulation; standard library and RealModule only.
+        .target(
+            name: "SnuffelSim",
+            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
+        ),
         .target(
             name: "SnuffelTestSupport",
-            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", "SnuffelSim", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .executableTarget(
             name: "snuffel",
@@ -46,14 +52,15 @@ let package = Package(
         .executableTarget(name: "fuzz-ulog", dependencies: ["SnuffelWire"]),
         .testTarget(
             name: "SnuffelCoreTests",
-            dependencies: ["SnuffelCore", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", "SnuffelSim", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .testTarget(
             name: "DetectionTests",
             dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelTestSupport"]
         ),
         .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel"]),
-        .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore"]),
+        .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore", "SnuffelSim"]),
+        .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
     ],
     swiftLanguageModes: [.v6]
