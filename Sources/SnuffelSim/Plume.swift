@@ -1,0 +1,320 @@
+import RealModule
+
+/// The puff (filament) model of odour plumes, after Farrell, Murlis, Long, Li & Cardé
+/// (2002), "Filament-based atmospheric dispersion model to achieve short time-scale
+/// structure of odor plumes", Environmental Fluid Mechanics 2:143–169.
+///
+/// A source releases puffs at a steady rate; each holds a fixed volume of vapour spread as
+/// an isotropic 3-D Gaussian of standard deviation `R(t)` that grows with the puff's age
+/// as `R(t) = (R₀^(2/3) + γ t)^(3/2)` (Farrell et al., eq. 10: Richardson's t^(3/2) law for
+/// relative dispersion). A puff moves with the wind it was released into — mean wind plus a
+/// meander of direction and speed, as a frozen-turbulence field advected with the mean
+/// flow — plus its own turbulent velocity, an Ornstein–Uhlenbeck process (Taylor's
+/// random walk with a Lagrangian time scale `T_L`). The ground reflects: each puff has an
+/// image below ground, and a puff whose centre reaches the ground bounces.
+///
+/// Large scales (meander, the puffs' random walks) make the plume swing and break up;
+/// small scales (the growth of `R`) mix each puff. The instantaneous concentration is
+/// therefore intermittent — bursts between gaps — while the time-average approaches a
+/// Gaussian plume.
+///
+/// Parameter choice (documented here because nothing in a scenario file overrides it):
+/// - `R₀ = 0.08 m`: the size of a vent or a small spill.
+/// - `γ = 0.05 m^(2/3)/s`, so that `R` is 1 m after 17 s and 2.5 m after 33 s: small enough
+///   that the puffs' scatter, not their size, sets the instantaneous plume's width (an
+///   intermittent plume, as measured at 50 m: peak/mean ≈ 9, above 10 % of the peak less
+///   than 40 % of the time), and so that with the default turbulence (0.3 m/s, `T_L` = 4 s)
+///   and a meander of 5° in a 3 m/s wind the time-averaged plume's lateral σ is 5.7, 10.6
+///   and 20.5 m at 50, 100 and 200 m downwind: Pasquill–Gifford class C (Briggs'
+///   open-country fits: C `σy = 0.11x(1 + 0.0001x)^−½` = 5.5, 10.9, 21.8 m; D `0.08x(…)`
+///   = 4.0, 8.0, 15.8 m). More meander widens it, less narrows it towards D; `PlumeTests`
+///   measures it.
+/// - `T_L = 4 s`, horizontal σ of the puffs' own velocity as the scenario's `turbulence`,
+///   vertical half of it (σw/σu ≈ 0.5 in the neutral surface layer, Panofsky & Dutton 1984).
+public enum PuffModel {
+    /// Initial σ of a puff, metres.
+    public static let initialRadius = 0.08
+    /// Growth rate γ of `R^(2/3)`, m^(2/3)/s.
+    public static let growthRate = 0.05
+    /// Lagrangian time scale of a puff's own turbulent velocity, seconds.
+    public static let lagrangianTime = 4.0
+    /// Vertical σ of the turbulent velocity relative to the horizontal.
+    public static let verticalTurbulence = 0.5
+    /// The puffs' turbulent velocities are updated this often (exact OU steps), seconds.
+    static let turbulenceUpdate = 1.0
+
+    static let initialRadiusTwoThirds = Double.pow(initialRadius, 2.0 / 3.0)
+    /// (2π)^(3/2), the normalisation of a 3-D Gaussian of unit σ.
+    public static let gaussianNorm = Double.pow(2 * Double.pi, 1.5)
+
+    /// The σ of a puff of this age, metres.
+    @inlinable
+    public static func radius(age: Double) -> Double {
+        let s = Double.pow(initialRadius, 2.0 / 3.0) + growthRate * max(0, age)
+        return s * s.squareRoot()
+    }
+
+    static func fastRadius(age: Double) -> Double {
+        let s = initialRadiusTwoThirds + growthRate * max(0, age)
+        return s * s.squareRoot()
+    }
+}
+
+/// One puff of vapour.
+public struct Puff: Sendable, Equatable {
+    /// Centre, ENU metres (`up` above ground, never negative).
+    public var position: ENU
+    /// The wind it was released into, m/s (constant: frozen turbulence).
+    public var velocity: ENU
+    /// Its own turbulent velocity, m/s.
+    public var turbulence: ENU
+    /// Seconds since release.
+    public var age: Double
+    /// Volume of pure vapour, m³.
+    public var volume: Double
+    /// Index of the source that released it.
+    public var source: Int
+    /// σ of the Gaussian, metres (``PuffModel/radius(age:)`` of ``age``).
+    public var radius: Double
+    /// How many neighbours a puff overlaps per metre of its radius (release rate over
+    /// speed, times 3): used to decide when a puff no longer matters.
+    var overlapPerMetre: Double
+
+    public init(position: ENU, velocity: ENU, turbulence: ENU = .zero, age: Double = 0, volume: Double, source: Int = 0) {
+        self.position = position
+        self.velocity = velocity
+        self.turbulence = turbulence
+        self.age = age
+        self.volume = volume
+        self.source = source
+        self.radius = PuffModel.radius(age: age)
+        self.overlapPerMetre = 0
+    }
+
+    /// Volume fraction of the puff's vapour at a point, with the ground's reflection: an
+    /// image puff at the mirror position below ground.
+    ///
+    /// `c = V / ((2π)^(3/2) R³) · exp(−r²ₕ / 2R²) · [exp(−(z − z₀)² / 2R²) + exp(−(z + z₀)² / 2R²)]`
+    @inlinable
+    public func concentration(at p: ENU) -> Double {
+        let r = radius
+        let de = p.east - position.east, dn = p.north - position.north
+        let twoR2 = 2 * r * r
+        let horizontal = de * de + dn * dn
+        if horizontal > 12.5 * twoR2 { return 0 }  // beyond 5 σ
+        let below = p.up - position.up, above = p.up + position.up
+        let vertical = Double.exp(-below * below / twoR2) + Double.exp(-above * above / twoR2)
+        return volume / (PuffModel.gaussianNorm * r * r * r) * Double.exp(-horizontal / twoR2) * vertical
+    }
+}
+
+/// The wind at the source over time: a mean speed and direction, the direction wandering
+/// as an Ornstein–Uhlenbeck process (σ ``Wind/meanderDegrees``, correlation time
+/// ``Wind/meanderTime``) and the speed as another (σ ``Wind/gust`` relative, correlation
+/// time a quarter of the meander's, at least 2 s).
+public struct WindProcess: Sendable {
+    public let wind: Wind
+    /// Current departure of the direction from the mean, radians.
+    public private(set) var meander: Double
+    /// Current relative departure of the speed, in units of ``Wind/gust``.
+    public private(set) var gustiness: Double
+    private var rng: SeededGenerator
+
+    public init(wind: Wind, seed: UInt64) {
+        self.wind = wind
+        rng = SeededGenerator(seed: seed)
+        meander = wind.meanderDegrees * .pi / 180 * rng.gaussian()
+        gustiness = rng.gaussian()
+    }
+
+    /// Where the air moves TO, m/s (up is 0).
+    public var velocity: ENU {
+        let from = wind.fromDegrees * .pi / 180 + meander
+        let speed = wind.speed * max(0.1, 1 + wind.gust * gustiness)
+        return ENU(east: -speed * Double.sin(from), north: -speed * Double.cos(from), up: 0)
+    }
+
+    /// Advances both processes by `dt` seconds (exact OU steps).
+    public mutating func advance(by dt: Double) {
+        guard dt > 0 else { return }
+        let sigma = wind.meanderDegrees * .pi / 180
+        let a = Double.exp(-dt / max(wind.meanderTime, 1e-3))
+        meander = meander * a + sigma * (1 - a * a).squareRoot() * rng.gaussian()
+        let b = Double.exp(-dt / max(2, wind.meanderTime / 4))
+        gustiness = gustiness * b + (1 - b * b).squareRoot() * rng.gaussian()
+    }
+}
+
+/// A horizontal box (with a ceiling) beyond which puffs that move away are dropped.
+public struct PlumeRegion: Sendable, Equatable {
+    public var minEast: Double, maxEast: Double, minNorth: Double, maxNorth: Double
+    /// Metres; a puff is dropped only once it is this far outside, plus 4 of its σ.
+    public var margin: Double
+
+    public init(minEast: Double, maxEast: Double, minNorth: Double, maxNorth: Double, margin: Double = 30) {
+        self.minEast = minEast
+        self.maxEast = maxEast
+        self.minNorth = minNorth
+        self.maxNorth = maxNorth
+        self.margin = margin
+    }
+}
+
+/// A point source of puffs.
+public struct PuffEmitter: Sendable, Equatable {
+    /// ENU metres, `up` the release height.
+    public var position: ENU
+    /// Volume of pure vapour released per second, m³.
+    public var volumePerSecond: Double
+    /// Puffs per second.
+    public var releaseHz: Double
+
+    public init(position: ENU, volumePerSecond: Double, releaseHz: Double) {
+        self.position = position
+        self.volumePerSecond = volumePerSecond
+        self.releaseHz = releaseHz
+    }
+}
+
+/// The puffs of all sources in one wind, stepped in time (see ``PuffModel``).
+///
+/// Cost is bounded: a puff is dropped once it is outside the ``PlumeRegion`` (plus 4 σ and
+/// the margin) and moving away, or once its peak concentration, times the number of
+/// neighbours it overlaps, is below ``negligiblePPM``; and never more than
+/// ``maximumPuffs`` are kept (the oldest go first).
+public struct PuffPlume: Sendable {
+    public let emitters: [PuffEmitter]
+    public let region: PlumeRegion?
+    public let negligiblePPM: Double
+    public let maximumPuffs: Int
+    /// Seconds.
+    public private(set) var time: Double
+    public private(set) var puffs: [Puff] = []
+    public private(set) var wind: WindProcess
+    private var nextRelease: [Double]
+    private var sinceTurbulenceUpdate = 0.0
+    private var rng: SeededGenerator
+
+    /// - Parameters:
+    ///   - emitters: The sources.
+    ///   - wind: The wind.
+    ///   - seed: Seeds the wind's and the puffs' random processes.
+    ///   - start: The time of the first releases, seconds.
+    ///   - region: Where concentrations will be asked for; `nil`: keep puffs until they are
+    ///     too dilute.
+    ///   - negligiblePPM: See the type's description.
+    public init(emitters: [PuffEmitter], wind: Wind, seed: UInt64, start: Double = 0, region: PlumeRegion? = nil,
+                negligiblePPM: Double = 1e-3, maximumPuffs: Int = 200_000) {
+        self.emitters = emitters
+        self.region = region
+        self.negligiblePPM = negligiblePPM
+        self.maximumPuffs = maximumPuffs
+        time = start
+        var seeds = SeededGenerator(seed: seed)
+        self.wind = WindProcess(wind: wind, seed: seeds.next())
+        var rng = SeededGenerator(seed: seeds.next())
+        // Sources do not release in lockstep.
+        var next: [Double] = []
+        for e in emitters { next.append(start + rng.uniform() / max(e.releaseHz, 1e-9)) }
+        nextRelease = next
+        self.rng = rng
+    }
+
+    /// Moves the plume on by `dt` seconds: existing puffs move and grow, new puffs are
+    /// released (at their exact release times within the step), the wind changes.
+    /// - Complexity: O(number of puffs).
+    public mutating func advance(by dt: Double) {
+        guard dt > 0 else { return }
+        let end = time + dt
+        sinceTurbulenceUpdate += dt
+        var updateTurbulence = false
+        var a = 0.0, kick = 0.0
+        let sigma = wind.wind.turbulence
+        if sinceTurbulenceUpdate >= PuffModel.turbulenceUpdate {
+            updateTurbulence = true
+            a = Double.exp(-sinceTurbulenceUpdate / PuffModel.lagrangianTime)
+            kick = sigma * (1 - a * a).squareRoot()
+            sinceTurbulenceUpdate = 0
+        }
+        // Move, grow and cull, keeping the order (oldest first).
+        var kept = 0
+        let count = puffs.count
+        for i in 0..<count {
+            var p = puffs[i]
+            let v = p.velocity + p.turbulence
+            p.position = p.position + v * dt
+            if p.position.up < 0 {
+                p.position.up = -p.position.up
+                p.turbulence.up = -p.turbulence.up
+            }
+            p.age += dt
+            p.radius = PuffModel.fastRadius(age: p.age)
+            if updateTurbulence {
+                let (g1, g2) = rng.gaussianPair()
+                let g3 = rng.gaussian()
+                p.turbulence = ENU(east: p.turbulence.east * a + kick * g1, north: p.turbulence.north * a + kick * g2,
+                                   up: p.turbulence.up * a + PuffModel.verticalTurbulence * kick * g3)
+            }
+            if isNegligible(p) { continue }
+            puffs[kept] = p
+            kept += 1
+        }
+        puffs.removeLast(count - kept)
+        // Release: each new puff takes the wind of the moment and has moved for the part of
+        // the step since its release.
+        let velocity = wind.velocity
+        for (s, e) in emitters.enumerated() where e.releaseHz > 0 && e.volumePerSecond > 0 {
+            let interval = 1 / e.releaseHz
+            while nextRelease[s] < end {
+                let age = end - nextRelease[s]
+                let (g1, g2) = rng.gaussianPair()
+                let turbulence = ENU(east: sigma * g1, north: sigma * g2, up: PuffModel.verticalTurbulence * sigma * rng.gaussian())
+                var p = Puff(position: e.position, velocity: velocity, turbulence: turbulence, age: age,
+                             volume: e.volumePerSecond * interval, source: s)
+                p.position = p.position + (velocity + turbulence) * age
+                if p.position.up < 0 { p.position.up = -p.position.up }
+                p.overlapPerMetre = 3 * e.releaseHz / max(velocity.horizontalLength, 0.1)
+                puffs.append(p)
+                nextRelease[s] += interval
+            }
+        }
+        if puffs.count > maximumPuffs { puffs.removeFirst(puffs.count - maximumPuffs) }
+        wind.advance(by: dt)
+        time = end
+    }
+
+    /// Whether a puff can no longer add anything that matters where concentrations are
+    /// asked for.
+    private func isNegligible(_ p: Puff) -> Bool {
+        let r = p.radius
+        let peak = 2 * p.volume / (PuffModel.gaussianNorm * r * r * r) * 1e6
+        if peak * max(1, p.overlapPerMetre * r) < negligiblePPM { return true }
+        guard let box = region else { return false }
+        let reach = 4 * r + box.margin
+        let x = p.position, v = p.velocity
+        return (x.east > box.maxEast + reach && v.east >= 0) || (x.east < box.minEast - reach && v.east <= 0)
+            || (x.north > box.maxNorth + reach && v.north >= 0) || (x.north < box.minNorth - reach && v.north <= 0)
+    }
+
+    /// The concentration of each source's vapour at a point, ppm (volume fraction × 10⁶).
+    /// - Parameter ppm: Resized to the number of emitters and overwritten.
+    /// - Complexity: O(number of puffs).
+    public func concentrations(at point: ENU, into ppm: inout [Double]) {
+        if ppm.count != emitters.count { ppm = Array(repeating: 0, count: emitters.count) }
+        for s in ppm.indices { ppm[s] = 0 }
+        for p in puffs {
+            ppm[p.source] += p.concentration(at: point) * 1e6
+        }
+    }
+}
+
+extension SeededGenerator {
+    /// Two independent standard normal deviates from one Box–Muller draw.
+    mutating func gaussianPair() -> (Double, Double) {
+        let u1 = max(uniform(), 1e-300)
+        let u2 = uniform()
+        let r = (-2 * Double.log(u1)).squareRoot()
+        let angle = 2 * Double.pi * u2
+        return (r * Double.cos(angle), r * Double.sin(angle))
+    }
+}
