@@ -30,7 +30,11 @@ import RealModule
 ///   = 4.0, 8.0, 15.8 m). More meander widens it, less narrows it towards D; `PlumeTests`
 ///   measures it.
 /// - `T_L = 4 s`, horizontal σ of the puffs' own velocity as the scenario's `turbulence`,
-///   vertical half of it (σw/σu ≈ 0.5 in the neutral surface layer, Panofsky & Dutton 1984).
+///   vertical 0.8 of it. The neutral surface layer has σw/σu ≈ 0.5 (Panofsky & Dutton 1984),
+///   but the model has no vertical meander or convective eddies; with 0.8 the puffs' vertical
+///   spread (√(R² + random walk²) ≈ 2.6, 4.4 and 8.5 m at 50, 100 and 200 m in a 3 m/s wind)
+///   matches Briggs' class D σz (2.9, 5.6, 10.4 m), so a drone at 5–25 m smells ground
+///   sources at the distances it does in the field.
 public enum PuffModel {
     /// Initial σ of a puff, metres.
     public static let initialRadius = 0.08
@@ -39,7 +43,7 @@ public enum PuffModel {
     /// Lagrangian time scale of a puff's own turbulent velocity, seconds.
     public static let lagrangianTime = 4.0
     /// Vertical σ of the turbulent velocity relative to the horizontal.
-    public static let verticalTurbulence = 0.5
+    public static let verticalTurbulence = 0.8
     /// The puffs' turbulent velocities are updated this often (exact OU steps), seconds.
     static let turbulenceUpdate = 1.0
 

@@ -7,8 +7,8 @@ enum ScenarioValidation {
     /// Longest flight simulated, seconds.
     static let maximumDuration = 4 * 3600.0
 
-    /// Refuses what the simulator cannot simulate faithfully.
-    static func check(_ scenario: Scenario, channels: [ChannelSpec], library: SignatureLibrary) throws(SimulationError) {
+    /// Refuses what the simulator cannot simulate faithfully, with any payload and library.
+    static func check(_ scenario: Scenario) throws(SimulationError) {
         func require(_ ok: Bool, _ key: String, _ reason: @autoclosure () -> String) throws(SimulationError) {
             if !ok { throw SimulationError(key: key, reason: reason()) }
         }
@@ -21,8 +21,10 @@ enum ScenarioValidation {
                         "must be greater than 0 and at most \(high)\(unit), got \(value)")
         }
         func withinSite(_ east: Double, _ north: Double, _ key: String) throws(SimulationError) {
-            try require(east.isFinite && north.isFinite && abs(east) <= maximumDistance && abs(north) <= maximumDistance, key,
-                        "must lie within ±\(Int(maximumDistance)) m of the site origin east and north, got (\(east), \(north))")
+            for (value, axis) in [(east, "east"), (north, "north")] {
+                try require(value.isFinite && abs(value) <= maximumDistance, key + "." + axis,
+                            "must lie within ±\(Int(maximumDistance)) m of the site origin, got \(value) m")
+            }
         }
 
         try range(scenario.site.latitude, "site.latitude", -90, 90, "°")
@@ -88,36 +90,66 @@ enum ScenarioValidation {
             let key = source.id.isEmpty ? "sources[\(index)]" : "sources.\(source.id)"
             try require(!source.id.isEmpty, key + ".id", "a source needs an id")
             try require(ids.insert(source.id).inserted, key + ".id", "duplicate source id '\(source.id)'")
-            switch source.emission {
-            case .signatureClass(let id):
-                try require(library.classes.contains { $0.id == id }, key + ".class",
-                            "unknown class '\(id)'; the library has \(library.classes.map(\.id).joined(separator: ", "))")
-            case .mixture(let components):
+            if case .mixture(let components) = source.emission {
                 try require(!components.isEmpty, key + ".mixture", "a mixture needs at least one compound")
-                for c in components {
-                    try require(library.compoundIndex(c.compound) != nil, key + ".mixture.\(c.compound)",
-                                "unknown compound '\(c.compound)'; the library has \(library.compounds.map(\.id).joined(separator: ", "))")
-                    try positive(c.fraction, key + ".mixture.\(c.compound)", atMost: 1e6)
-                }
+                for c in components { try positive(c.fraction, key + ".mixture.\(c.compound)", atMost: 1e6) }
             }
             try withinSite(source.position.east, source.position.north, key + ".position")
             try range(source.position.up, key + ".position.up", 0, 300, " m above ground")
             try positive(source.vapourLitresPerSecond, key + ".vapourLitresPerSecond", atMost: 1e4, " L/s")
             try positive(source.releaseHz, key + ".releaseHz", atMost: 50, " Hz")
         }
+    }
 
+    /// Refuses a scenario the simulator cannot simulate with this payload and library: the
+    /// checks of ``check(_:)`` and classes, compounds and channels.
+    static func check(_ scenario: Scenario, channels: [ChannelSpec], library: SignatureLibrary) throws(SimulationError) {
+        try check(scenario)
+        func require(_ ok: Bool, _ key: String, _ reason: @autoclosure () -> String) throws(SimulationError) {
+            if !ok { throw SimulationError(key: key, reason: reason()) }
+        }
+        for source in scenario.sources {
+            let key = "sources.\(source.id)"
+            switch source.emission {
+            case .signatureClass(let id):
+                try require(library.classes.contains { $0.id == id }, key + ".class",
+                            "unknown class '\(id)'; the library has \(library.classes.map(\.id).joined(separator: ", "))")
+            case .mixture(let components):
+                for c in components {
+                    try require(library.compoundIndex(c.compound) != nil, key + ".mixture.\(c.compound)",
+                                "unknown compound '\(c.compound)'; the library has \(library.compounds.map(\.id).joined(separator: ", "))")
+                }
+            }
+        }
         var channelIDs = Set<String>()
         for c in channels {
             try require(channelIDs.insert(c.id).inserted, "channels.\(c.id)", "duplicate channel id")
-            try positive(c.rateHz, "channels.\(c.id).rateHz", atMost: 1000, " Hz")
-            try range(c.delaySeconds, "channels.\(c.id).delaySeconds", 0, 60, " s")
-            try range(c.riseTauSeconds, "channels.\(c.id).riseTauSeconds", 0, 3600, " s")
-            try range(c.decayTauSeconds, "channels.\(c.id).decayTauSeconds", 0, 3600, " s")
+            for (value, name, high) in [(c.rateHz, "rateHz", 1000.0), (c.delaySeconds, "delaySeconds", 60),
+                                        (c.riseTauSeconds, "riseTauSeconds", 3600), (c.decayTauSeconds, "decayTauSeconds", 3600)] {
+                let low = name == "rateHz" ? Double.leastNonzeroMagnitude : 0
+                try require(value.isFinite && value >= low && value <= high, "channels.\(c.id).\(name)",
+                            "must be \(name == "rateHz" ? "greater than 0" : "at least 0") and at most \(high), got \(value)")
+            }
             if c.kind == .srawVOC || c.kind == .srawNOx {
                 try require(c.calibration.gain != 0 && c.calibration.gain.isFinite, "channels.\(c.id).calibration.gain",
                             "an SRAW channel needs a finite, non-zero gain")
             }
         }
         if let (key, reason) = library.validationError() { throw SimulationError(key: "library." + key, reason: reason) }
+    }
+}
+
+extension Scenario {
+    /// Checks what can be checked without a payload and a library: ranges, ids, the flight
+    /// path, distances from the site origin.
+    /// - Returns: `nil` when valid, else the offending key (a path of this type's
+    ///   properties, e.g. `sources.dump.vapourLitresPerSecond`) and the reason.
+    public func validationError() -> SimulationError? {
+        do {
+            try ScenarioValidation.check(self)
+            return nil
+        } catch {
+            return error
+        }
     }
 }

@@ -156,7 +156,7 @@ struct FlightSimulatorTests {
         }
         #expect(refusal { $0.sources[0].emission = .signatureClass("meth") }?.key == "sources.lab.class")
         #expect(refusal { $0.sources[0].emission = .mixture([MixtureComponent(compound: "x", fraction: 1)]) }?.key == "sources.lab.mixture.x")
-        #expect(refusal { $0.sources[0].position.east = 6000 }?.key == "sources.lab.position")
+        #expect(refusal { $0.sources[0].position.east = 6000 }?.key == "sources.lab.position.east")
         #expect(refusal { $0.flight = .waypoints([ENU(east: 0, north: 0, up: 5)], speed: 5) }?.key == "flight.waypoints")
         #expect(refusal { $0.flight = .waypoints([ENU(east: 0, north: 0, up: 5), ENU(east: 0, north: 0, up: 5)], speed: 5) }?.key == "flight")
         #expect(refusal { $0.flight = .lawnmower(Lawnmower(width: 100, length: 100, spacing: 10, altitude: 8, speed: 0)) }?.key == "flight.speed")

@@ -28,7 +28,10 @@ struct PlumeTests {
         #expect(total.isApproximatelyEqual(to: 1.25e-5, relativeTolerance: 2e-3), "integral \(total)")
     }
 
-    /// One source at 1 m in a 3 m/s wind blowing east, observed at 2 m for 30 minutes.
+    /// One source at 1 m in a 3 m/s wind blowing east, observed at 2 m for 30 minutes
+    /// (computed once, shared by the tests that read it).
+    static let observed = observe()
+
     static func observe() -> (mean: [Double: [Double]], offsets: [Double], axis50: [Double], upwind: Double) {
         let wind = Wind(speed: 3, fromDegrees: 270, meanderDegrees: 5, meanderTime: 60, gust: 0.15, turbulence: 0.3)
         var plume = PuffPlume(
@@ -65,7 +68,7 @@ struct PlumeTests {
 
     @Test("time-averaged concentration falls with distance, is symmetric about the wind axis, ~0 upwind, and about Pasquill–Gifford C–D wide")
     func timeAverage() {
-        let (means, offsets, _, upwind) = Self.observe()
+        let (means, offsets, _, upwind) = Self.observed
         var axisPeaks: [Double] = []
         for x in [25.0, 50, 100, 200] {
             let profile = means[x] ?? []
@@ -92,7 +95,7 @@ struct PlumeTests {
 
     @Test("the plume is intermittent: at 50 m on the axis the air is mostly clean between bursts")
     func intermittency() {
-        let (_, _, series, _) = Self.observe()
+        let (_, _, series, _) = Self.observed
         let peak = series.max() ?? 0
         let average = series.reduce(0, +) / Double(series.count)
         let above = Double(series.filter { $0 > 0.1 * peak }.count) / Double(series.count)
