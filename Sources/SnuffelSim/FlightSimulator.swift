@@ -53,6 +53,8 @@ public struct FlightSimulator: Sendable {
     static let gpsTimeConstant = 30.0
     static let gpsWhiteNoise = 0.05
     static let tiltPerAirspeed = 0.035
+    /// The plume is stepped this coarsely and sampled in between (see ``PuffPlume``), seconds.
+    static let plumeStep = 0.5
 
     /// Checks the scenario against the payload and the library.
     /// - Throws: ``SimulationError`` naming what is wrong: an unknown class or compound, a
@@ -161,12 +163,12 @@ public struct FlightSimulator: Sendable {
                 reach = max(reach, (ENU(east: east, north: north, up: 0) - e.position).horizontalLength)
             }
         }
-        let spinUp = min(1200, (reach + 2 * region.margin) / (0.7 * scenario.wind.speed) + 10)
+        let step = Self.plumeStep
+        let spinUp = (min(1200, (reach + 2 * region.margin) / (0.7 * scenario.wind.speed) + 10) / step).rounded(.up) * step
         var plume = PuffPlume(emitters: emitters, wind: scenario.wind, seed: seed, start: -spinUp, region: region,
                               negligiblePPM: 0.01 * scenario.truthThresholdPPM)
-        let spinStep = 0.5
-        while plume.time < -spinStep { plume.advance(by: spinStep) }
-        plume.advance(by: -plume.time)
+        plume.releaseAhead = step
+        while plume.time < 0 { plume.advance(by: step) }
 
         let sources = emitters.count
         var series = InletSeries(
@@ -178,11 +180,11 @@ public struct FlightSimulator: Sendable {
         let report = max(1, count / 50)
         for k in 0..<count {
             let t = Double(k) * dt
-            if k > 0 { plume.advance(by: t - plume.time) }
+            while t >= plume.time + step { plume.advance(by: step) }
             let position = path.state(at: t, segment: &segment).position
             series.position[k] = position
             series.wind[k] = plume.wind.velocity
-            plume.concentrations(at: position, into: &here)
+            plume.sample(at: position, after: t - plume.time, observerSpeed: path.speed, into: &here)
             for s in 0..<sources { series.ppm[k * sources + s] = here[s] }
             if k % report == 0 { progress(Double(k) / Double(count)) }
         }

@@ -47,20 +47,50 @@ public enum PuffModel {
     /// The puffs' turbulent velocities are updated this often (exact OU steps), seconds.
     static let turbulenceUpdate = 1.0
 
-    static let initialRadiusTwoThirds = Double.pow(initialRadius, 2.0 / 3.0)
+    /// Beyond this σ (metres) a puff is larger than the eddies that tear it apart and grows
+    /// diffusively instead, `R² = R_c² + 2 σ² T_L (t − t_c)` with the horizontal turbulence σ
+    /// of its wind (Taylor's long-time limit, the same diffusivity as the puffs' own random
+    /// walk). At 3 m/s that is beyond 250 m downwind; it keeps long-lived puffs in light
+    /// wind from growing without bound.
+    public static let richardsonLimit = 10.0
+
     /// (2π)^(3/2), the normalisation of a 3-D Gaussian of unit σ.
     public static let gaussianNorm = Double.pow(2 * Double.pi, 1.5)
+    static let initialRadiusTwoThirds = Double.pow(initialRadius, 2.0 / 3.0)
+    static let limitAge = (Double.pow(richardsonLimit, 2.0 / 3.0) - initialRadiusTwoThirds) / growthRate
 
-    /// The σ of a puff of this age, metres.
+    /// The σ of a puff of this age, metres: `(R₀^(2/3) + γt)^(3/2)` up to ``richardsonLimit``,
+    /// diffusive growth with diffusivity `turbulence² T_L` beyond.
     @inlinable
-    public static func radius(age: Double) -> Double {
+    public static func radius(age: Double, turbulence: Double = 0.3) -> Double {
         let s = Double.pow(initialRadius, 2.0 / 3.0) + growthRate * max(0, age)
-        return s * s.squareRoot()
+        let r = s * s.squareRoot()
+        if r <= richardsonLimit { return r }
+        let t = (Double.pow(richardsonLimit, 2.0 / 3.0) - Double.pow(initialRadius, 2.0 / 3.0)) / growthRate
+        return (richardsonLimit * richardsonLimit + 2 * turbulence * turbulence * lagrangianTime * (age - t)).squareRoot()
     }
 
-    static func fastRadius(age: Double) -> Double {
-        let s = initialRadiusTwoThirds + growthRate * max(0, age)
-        return s * s.squareRoot()
+    /// ``radius(age:turbulence:)`` without the powers.
+    @inline(__always)
+    static func fastRadius(age: Double, diffusivity: Double) -> Double {
+        if age < limitAge {
+            let s = initialRadiusTwoThirds + growthRate * max(0, age)
+            return s * s.squareRoot()
+        }
+        return (richardsonLimit * richardsonLimit + 2 * diffusivity * (age - limitAge)).squareRoot()
+    }
+
+    /// Volume fraction at `p` of `volume` spread as a Gaussian of σ `r` centred at `c`, with
+    /// the ground's image; 0 beyond 5 σ horizontally.
+    @inlinable
+    public static func concentration(volume: Double, radius r: Double, centre c: ENU, at p: ENU) -> Double {
+        let de = p.east - c.east, dn = p.north - c.north
+        let twoR2 = 2 * r * r
+        let horizontal = de * de + dn * dn
+        if horizontal > 12.5 * twoR2 { return 0 }  // beyond 5 σ: < 4e-6 of the peak
+        let below = p.up - c.up, above = p.up + c.up
+        let vertical = Double.exp(-below * below / twoR2) + Double.exp(-above * above / twoR2)
+        return volume / (gaussianNorm * r * r * r) * Double.exp(-horizontal / twoR2) * vertical
     }
 }
 
@@ -78,11 +108,14 @@ public struct Puff: Sendable, Equatable {
     public var volume: Double
     /// Index of the source that released it.
     public var source: Int
-    /// σ of the Gaussian, metres (``PuffModel/radius(age:)`` of ``age``).
+    /// σ of the Gaussian, metres (``PuffModel/radius(age:turbulence:)`` of ``age``).
     public var radius: Double
     /// How many neighbours a puff overlaps per metre of its radius (release rate over
     /// speed, times 3): used to decide when a puff no longer matters.
     var overlapPerMetre: Double
+    /// Before this time a moving observer cannot be within reach (see
+    /// ``PuffPlume/sample(at:after:observerSpeed:into:)``).
+    var nextCheck = -Double.infinity
 
     public init(position: ENU, velocity: ENU, turbulence: ENU = .zero, age: Double = 0, volume: Double, source: Int = 0) {
         self.position = position
@@ -101,14 +134,7 @@ public struct Puff: Sendable, Equatable {
     /// `c = V / ((2π)^(3/2) R³) · exp(−r²ₕ / 2R²) · [exp(−(z − z₀)² / 2R²) + exp(−(z + z₀)² / 2R²)]`
     @inlinable
     public func concentration(at p: ENU) -> Double {
-        let r = radius
-        let de = p.east - position.east, dn = p.north - position.north
-        let twoR2 = 2 * r * r
-        let horizontal = de * de + dn * dn
-        if horizontal > 12.5 * twoR2 { return 0 }  // beyond 5 σ
-        let below = p.up - position.up, above = p.up + position.up
-        let vertical = Double.exp(-below * below / twoR2) + Double.exp(-above * above / twoR2)
-        return volume / (PuffModel.gaussianNorm * r * r * r) * Double.exp(-horizontal / twoR2) * vertical
+        age < 0 ? 0 : PuffModel.concentration(volume: volume, radius: radius, centre: position, at: p)
     }
 }
 
@@ -186,11 +212,20 @@ public struct PuffEmitter: Sendable, Equatable {
 /// the margin) and moving away, or once its peak concentration, times the number of
 /// neighbours it overlaps, is below ``negligiblePPM``; and never more than
 /// ``maximumPuffs`` are kept (the oldest go first).
+///
+/// The plume may be stepped coarsely and sampled in between: with ``releaseAhead`` set to
+/// the step, each step also releases the puffs due during the next one (with a negative
+/// age until their release time), and ``sample(at:after:observerSpeed:into:)`` moves every
+/// puff on along its current velocity to the moment asked for. Between turbulence updates
+/// a puff moves in a straight line, so this is exact as long as the step is no longer
+/// than the turbulence update (1 s).
 public struct PuffPlume: Sendable {
     public let emitters: [PuffEmitter]
     public let region: PlumeRegion?
     public let negligiblePPM: Double
     public let maximumPuffs: Int
+    /// Seconds beyond ``time`` up to which puffs are released in advance.
+    public var releaseAhead = 0.0
     /// Seconds.
     public private(set) var time: Double
     public private(set) var puffs: [Puff] = []
@@ -198,6 +233,8 @@ public struct PuffPlume: Sendable {
     private var nextRelease: [Double]
     private var sinceTurbulenceUpdate = 0.0
     private var rng: SeededGenerator
+    /// Diffusivity of the puffs' random walk, m²/s, for their growth beyond the Richardson range.
+    private let diffusivity: Double
 
     /// - Parameters:
     ///   - emitters: The sources.
@@ -213,6 +250,7 @@ public struct PuffPlume: Sendable {
         self.region = region
         self.negligiblePPM = negligiblePPM
         self.maximumPuffs = maximumPuffs
+        diffusivity = wind.turbulence * wind.turbulence * PuffModel.lagrangianTime
         time = start
         var seeds = SeededGenerator(seed: seed)
         self.wind = WindProcess(wind: wind, seed: seeds.next())
@@ -225,7 +263,8 @@ public struct PuffPlume: Sendable {
     }
 
     /// Moves the plume on by `dt` seconds: existing puffs move and grow, new puffs are
-    /// released (at their exact release times within the step), the wind changes.
+    /// released (at their exact release times within the step, and ``releaseAhead``
+    /// beyond), the wind changes.
     /// - Complexity: O(number of puffs).
     public mutating func advance(by dt: Double) {
         guard dt > 0 else { return }
@@ -245,19 +284,19 @@ public struct PuffPlume: Sendable {
         let count = puffs.count
         for i in 0..<count {
             var p = puffs[i]
-            let v = p.velocity + p.turbulence
-            p.position = p.position + v * dt
+            p.position = p.position + (p.velocity + p.turbulence) * dt
             if p.position.up < 0 {
                 p.position.up = -p.position.up
                 p.turbulence.up = -p.turbulence.up
             }
             p.age += dt
-            p.radius = PuffModel.fastRadius(age: p.age)
-            if updateTurbulence {
+            p.radius = PuffModel.fastRadius(age: p.age, diffusivity: diffusivity)
+            if updateTurbulence && p.age > 0 {
                 let (g1, g2) = rng.gaussianPair()
                 let g3 = rng.gaussian()
                 p.turbulence = ENU(east: p.turbulence.east * a + kick * g1, north: p.turbulence.north * a + kick * g2,
                                    up: p.turbulence.up * a + PuffModel.verticalTurbulence * kick * g3)
+                p.nextCheck = -.infinity  // its velocity changed
             }
             if isNegligible(p) { continue }
             puffs[kept] = p
@@ -265,18 +304,19 @@ public struct PuffPlume: Sendable {
         }
         puffs.removeLast(count - kept)
         // Release: each new puff takes the wind of the moment and has moved for the part of
-        // the step since its release.
+        // the step since its release (a puff due later has a negative age, and is placed
+        // where it will be released).
         let velocity = wind.velocity
         for (s, e) in emitters.enumerated() where e.releaseHz > 0 && e.volumePerSecond > 0 {
             let interval = 1 / e.releaseHz
-            while nextRelease[s] < end {
+            while nextRelease[s] < end + releaseAhead {
                 let age = end - nextRelease[s]
                 let (g1, g2) = rng.gaussianPair()
                 let turbulence = ENU(east: sigma * g1, north: sigma * g2, up: PuffModel.verticalTurbulence * sigma * rng.gaussian())
                 var p = Puff(position: e.position, velocity: velocity, turbulence: turbulence, age: age,
                              volume: e.volumePerSecond * interval, source: s)
                 p.position = p.position + (velocity + turbulence) * age
-                if p.position.up < 0 { p.position.up = -p.position.up }
+                if p.position.up < 0 && age > 0 { p.position.up = -p.position.up }
                 p.overlapPerMetre = 3 * e.releaseHz / max(velocity.horizontalLength, 0.1)
                 puffs.append(p)
                 nextRelease[s] += interval
@@ -290,6 +330,7 @@ public struct PuffPlume: Sendable {
     /// Whether a puff can no longer add anything that matters where concentrations are
     /// asked for.
     private func isNegligible(_ p: Puff) -> Bool {
+        if p.age <= 0 { return false }
         let r = p.radius
         let peak = 2 * p.volume / (PuffModel.gaussianNorm * r * r * r) * 1e6
         if peak * max(1, p.overlapPerMetre * r) < negligiblePPM { return true }
@@ -300,7 +341,7 @@ public struct PuffPlume: Sendable {
             || (x.north > box.maxNorth + reach && v.north >= 0) || (x.north < box.minNorth - reach && v.north <= 0)
     }
 
-    /// The concentration of each source's vapour at a point, ppm (volume fraction × 10⁶).
+    /// The concentration of each source's vapour at a point now, ppm (volume fraction × 10⁶).
     /// - Parameter ppm: Resized to the number of emitters and overwritten.
     /// - Complexity: O(number of puffs).
     public func concentrations(at point: ENU, into ppm: inout [Double]) {
@@ -308,6 +349,44 @@ public struct PuffPlume: Sendable {
         for s in ppm.indices { ppm[s] = 0 }
         for p in puffs {
             ppm[p.source] += p.concentration(at: point) * 1e6
+        }
+    }
+
+    /// The concentration of each source's vapour, ppm, at `elapsed` seconds after ``time``
+    /// (at most the step the plume is advanced by), at a point that moves at no more than
+    /// `observerSpeed` m/s between calls — the drone's inlet.
+    ///
+    /// Each puff is moved on along its current velocity. A puff found far from the point
+    /// is not looked at again until the point could have reached it (at the puff's speed,
+    /// the observer's and the puff's growth, with a margin for turbulence).
+    /// - Parameter ppm: Resized to the number of emitters and overwritten.
+    public mutating func sample(at point: ENU, after elapsed: Double, observerSpeed: Double, into ppm: inout [Double]) {
+        if ppm.count != emitters.count { ppm = Array(repeating: 0, count: emitters.count) }
+        for s in ppm.indices { ppm[s] = 0 }
+        let now = time + elapsed
+        let turbulenceBound = 4 * wind.wind.turbulence
+        for i in puffs.indices where puffs[i].nextCheck <= now {
+            let p = puffs[i]
+            let age = p.age + elapsed
+            if age < 0 { continue }
+            let velocity = p.velocity + p.turbulence
+            var centre = p.position + velocity * elapsed
+            centre.up = abs(centre.up)
+            let r = PuffModel.fastRadius(age: age, diffusivity: diffusivity)
+            let de = point.east - centre.east, dn = point.north - centre.north
+            let distance = (de * de + dn * dn).squareRoot()
+            if distance > 5 * r {
+                // Skip while even the observer's approach, the puff's own (current) velocity,
+                // a bound on its turbulence and its growth over the skip cannot close the gap.
+                let skip = 5.0
+                let gap = distance - 5 * PuffModel.fastRadius(age: age + skip, diffusivity: diffusivity)
+                if gap > 0 {
+                    let closing = observerSpeed + velocity.horizontalLength + turbulenceBound + 0.1
+                    puffs[i].nextCheck = now + min(skip, gap / closing)
+                }
+                continue
+            }
+            ppm[p.source] += PuffModel.concentration(volume: p.volume, radius: r, centre: centre, at: point) * 1e6
         }
     }
 }

@@ -105,6 +105,36 @@ struct PlumeTests {
         #expect(peak / average > 3, "peak/mean \(peak / average)")
     }
 
+    @Test("sampling a moving point between coarse steps gives what advancing to that moment gives")
+    func sampleBetweenSteps() {
+        var plume = PuffPlume(
+            emitters: [PuffEmitter(position: ENU(east: 0, north: 0, up: 1), volumePerSecond: 1e-4, releaseHz: 4),
+                       PuffEmitter(position: ENU(east: 0, north: 40, up: 3), volumePerSecond: 2e-4, releaseHz: 6)],
+            wind: Wind(speed: 3, fromDegrees: 270), seed: 5, start: -120,
+            region: PlumeRegion(minEast: -50, maxEast: 200, minNorth: -100, maxNorth: 100))
+        plume.releaseAhead = 0.5
+        while plume.time < 0 { plume.advance(by: 0.5) }
+        var sampled: [Double] = [], reference: [Double] = []
+        var nonzero = 0
+        for step in 0..<600 {
+            for elapsed in [0.0, 0.2, 0.4] {
+                let t = plume.time + elapsed
+                // A drone flying north and back across both plumes, 60 m downwind, at 5 m/s.
+                let point = ENU(east: 60, north: -60 + 5 * (t.truncatingRemainder(dividingBy: 40)), up: 6)
+                plume.sample(at: point, after: elapsed, observerSpeed: 5, into: &sampled)
+                var copy = plume
+                copy.advance(by: elapsed)
+                copy.concentrations(at: point, into: &reference)
+                for (a, b) in zip(sampled, reference) {
+                    #expect(a.isApproximatelyEqual(to: b, absoluteTolerance: 1e-9, relativeTolerance: 1e-9), "step \(step) +\(elapsed): \(a) vs \(b)")
+                    if b > 1e-3 { nonzero += 1 }
+                }
+            }
+            plume.advance(by: 0.5)
+        }
+        #expect(nonzero > 50, "the point should cross the plumes")
+    }
+
     @Test("puffs that leave the region downwind are dropped, so cost stays bounded")
     func boundedPuffs() {
         var plume = PuffPlume(
