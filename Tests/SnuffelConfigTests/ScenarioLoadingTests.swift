@@ -51,6 +51,14 @@ func scenario(replacing old: String, with new: String) -> String {
     return scenarioText.replacingOccurrences(of: old, with: new)
 }
 
+/// Expects the scenario text with one line replaced to be refused at `key` for `reason`.
+func expectScenarioRefusal(
+    replacing old: String, with new: String, key: String, reason: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    expectRefusal(refusal { try parseScenario(scenario(replacing: old, with: new)) }, file: "scenario.toml", key: key, reason: reason,
+                  sourceLocation: sourceLocation)
+}
+
 @Suite("Scenario files")
 struct ScenarioLoadingTests {
     @Test("a minimal scenario loads with its defaults")
@@ -104,27 +112,27 @@ struct ScenarioLoadingTests {
 
     @Test("unknown keys are refused, with a suggestion")
     func unknownKey() {
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "from_deg = 240", with: "from_deg = 240\ndirection = 240")) },
-                      file: "scenario.toml", key: "wind.direction", reason: "unknown key 'direction'")
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "east_m = -80", with: "east = -80")) },
-                      file: "scenario.toml", key: "sources.dump.east", reason: "did you mean 'east_m'?")
+        expectScenarioRefusal(replacing: "from_deg = 240", with: "from_deg = 240\ndirection = 240",
+                              key: "wind.direction", reason: "unknown key 'direction'")
+        expectScenarioRefusal(replacing: "east_m = -80", with: "east = -80",
+                              key: "sources.dump.east", reason: "did you mean 'east_m'?")
         expectRefusal(refusal { try parseScenario(scenarioText + "[weather]\nrain = true\n") },
                       file: "scenario.toml", key: "weather", reason: "unknown key 'weather'")
         // A key of the other pattern.
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "spacing_m = 20", with: "spacing_m = 20\nwaypoints = [[0, 0]]")) },
-                      file: "scenario.toml", key: "flight.waypoints", reason: "unknown key 'waypoints'")
+        expectScenarioRefusal(replacing: "spacing_m = 20", with: "spacing_m = 20\nwaypoints = [[0, 0]]",
+                              key: "flight.waypoints", reason: "unknown key 'waypoints'")
     }
 
     @Test("wrong types are refused")
     func wrongType() {
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "speed_m_s = 3", with: "speed_m_s = \"fast\"")) },
-                      file: "scenario.toml", key: "wind.speed_m_s", reason: "expected a number, got string 'fast'")
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "seed = 3", with: "seed = 3.5")) },
-                      file: "scenario.toml", key: "seed", reason: "expected an integer")
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "start_utc = 2026-09-21T14:00:00Z", with: "start_utc = \"today\"")) },
-                      file: "scenario.toml", key: "start_utc", reason: "expected a date-time")
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "start_utc = 2026-09-21T14:00:00Z", with: "start_utc = 2026-09-21T14:00:00")) },
-                      file: "scenario.toml", key: "start_utc", reason: "give the time zone")
+        expectScenarioRefusal(replacing: "speed_m_s = 3", with: "speed_m_s = \"fast\"",
+                              key: "wind.speed_m_s", reason: "expected a number, got string 'fast'")
+        expectScenarioRefusal(replacing: "seed = 3", with: "seed = 3.5",
+                              key: "seed", reason: "expected an integer")
+        expectScenarioRefusal(replacing: "start_utc = 2026-09-21T14:00:00Z", with: "start_utc = \"today\"",
+                              key: "start_utc", reason: "expected a date-time")
+        expectScenarioRefusal(replacing: "start_utc = 2026-09-21T14:00:00Z", with: "start_utc = 2026-09-21T14:00:00",
+                              key: "start_utc", reason: "give the time zone")
     }
 
     @Test("values out of range are refused with the TOML key", arguments: [
@@ -142,36 +150,36 @@ struct ScenarioLoadingTests {
         ("latitude = 51.45", "latitude = 91", "site.latitude", "got 91.0"),
     ])
     func outOfRange(old: String, new: String, key: String, reason: String) {
-        expectRefusal(refusal { try parseScenario(scenario(replacing: old, with: new)) }, file: "scenario.toml", key: key, reason: reason)
+        expectScenarioRefusal(replacing: old, with: new, key: key, reason: reason)
     }
 
     @Test("an unknown pattern is refused, with a suggestion")
     func unknownPattern() {
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "pattern = \"lawnmower\"", with: "pattern = \"lawnmover\"")) },
-                      file: "scenario.toml", key: "flight.pattern", reason: "unknown pattern 'lawnmover'; expected \"lawnmower\" or \"waypoints\" (did you mean 'lawnmower'?)")
+        expectScenarioRefusal(replacing: "pattern = \"lawnmower\"", with: "pattern = \"lawnmover\"",
+                              key: "flight.pattern", reason: "unknown pattern 'lawnmover'; expected \"lawnmower\" or \"waypoints\" (did you mean 'lawnmower'?)")
     }
 
     @Test("a source needs exactly one of class and mixture, and a unique id")
     func sourceEmission() {
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "class = \"drug-waste\"", with: "class = \"drug-waste\"\nmixture = { pmk = 1 }")) },
-                      file: "scenario.toml", key: "sources.dump.mixture", reason: "either a library class or an explicit mixture, not both")
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "class = \"drug-waste\"", with: "")) },
-                      file: "scenario.toml", key: "sources.dump.class", reason: "missing required key 'class'")
+        expectScenarioRefusal(replacing: "class = \"drug-waste\"", with: "class = \"drug-waste\"\nmixture = { pmk = 1 }",
+                              key: "sources.dump.mixture", reason: "either a library class or an explicit mixture, not both")
+        expectScenarioRefusal(replacing: "class = \"drug-waste\"", with: "",
+                              key: "sources.dump.class", reason: "missing required key 'class'")
         let twice = scenarioText + "\n[[sources]]\nid = \"dump\"\nclass = \"manure\"\neast_m = 0\nnorth_m = 0\nvapour_l_per_s = 1\n"
         expectRefusal(refusal { try parseScenario(twice) },
                       file: "scenario.toml", key: "sources[1].id", reason: "duplicate source id 'dump' (sources[0] has it too)")
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "class = \"drug-waste\"", with: "mixture = { pmk = -1 }")) },
-                      file: "scenario.toml", key: "sources.dump.mixture.pmk", reason: "must be greater than 0")
+        expectScenarioRefusal(replacing: "class = \"drug-waste\"", with: "mixture = { pmk = -1 }",
+                              key: "sources.dump.mixture.pmk", reason: "must be greater than 0")
     }
 
     @Test("missing tables and keys are named")
     func missing() {
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "[wind]\nspeed_m_s = 3\nfrom_deg = 240", with: "")) },
-                      file: "scenario.toml", key: "wind", reason: "missing required key 'wind'")
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "width_m = 100", with: "")) },
-                      file: "scenario.toml", key: "flight.width_m", reason: "missing required key 'width_m'")
-        expectRefusal(refusal { try parseScenario(scenario(replacing: "humidity_pct = 60", with: "humidity_step_pct = 10")) },
-                      file: "scenario.toml", key: "environment.humidity_step_at_s", reason: "missing required key")
+        expectScenarioRefusal(replacing: "[wind]\nspeed_m_s = 3\nfrom_deg = 240", with: "",
+                              key: "wind", reason: "missing required key 'wind'")
+        expectScenarioRefusal(replacing: "width_m = 100", with: "",
+                              key: "flight.width_m", reason: "missing required key 'width_m'")
+        expectScenarioRefusal(replacing: "humidity_pct = 60", with: "humidity_step_pct = 10",
+                              key: "environment.humidity_step_at_s", reason: "missing required key")
         let waypoints = scenario(replacing: "pattern = \"lawnmower\"\nwidth_m = 100\nlength_m = 120\nspacing_m = 20\naltitude_agl_m = 8",
                                  with: "pattern = \"waypoints\"\nwaypoints = [[0, 0], [50, 0]]")
         expectRefusal(refusal { try parseScenario(waypoints) },
