@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SnuffelConfig", targets: ["SnuffelConfig"]),
         .library(name: "SnuffelWire", targets: ["SnuffelWire"]),
         .library(name: "SnuffelGeo", targets: ["SnuffelGeo"]),
+        .library(name: "SnuffelSim", targets: ["SnuffelSim"]),
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
     ],
@@ -26,7 +27,7 @@ let package = Package(
         ),
         .target(
             name: "SnuffelConfig",
-            dependencies: ["SnuffelCore", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["SnuffelCore", "SnuffelSim", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "SnuffelWire",
@@ -37,9 +38,14 @@ let package = Package(
             name: "SnuffelGeo",
             dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
         ),
+        // Plume, flight and sensor-response simulation; standard library and RealModule only.
+        .target(
+            name: "SnuffelSim",
+            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
+        ),
         .target(
             name: "SnuffelTestSupport",
-            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", "SnuffelSim", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .executableTarget(
             name: "snuffel",
@@ -52,14 +58,15 @@ let package = Package(
         .executableTarget(name: "fuzz-ulog", dependencies: ["SnuffelWire"]),
         .testTarget(
             name: "SnuffelCoreTests",
-            dependencies: ["SnuffelCore", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", "SnuffelSim", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .testTarget(
             name: "DetectionTests",
             dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelTestSupport"]
         ),
         .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel"]),
-        .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore"]),
+        .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore", "SnuffelSim"]),
+        .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
     ],

@@ -23,6 +23,7 @@ let package = Package(
             name: "SnuffelBenchSupport",
             dependencies: [
                 .product(name: "SnuffelCore", package: snuffel),
+                .product(name: "SnuffelSim", package: snuffel),
                 .product(name: "SnuffelTestSupport", package: snuffel),
             ]
         ),
@@ -32,6 +33,7 @@ let package = Package(
             dependencies: [
                 "SnuffelBenchSupport",
                 .product(name: "SnuffelCore", package: snuffel),
+                .product(name: "SnuffelSim", package: snuffel),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

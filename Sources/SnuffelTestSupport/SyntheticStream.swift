@@ -1,31 +1,6 @@
 import RealModule
 import SnuffelCore
-
-/// A small seeded random number generator (SplitMix64, Steele, Lea & Flood 2014), so
-/// that tests and benchmarks make the same data on every machine.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform double in [0, 1).
-    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
-
-    /// A standard normal deviate (Box–Muller).
-    public mutating func gaussian() -> Double {
-        let u1 = max(uniform(), 1e-300)
-        let u2 = uniform()
-        return (-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2)
-    }
-}
+import SnuffelSim
 
 /// A plume crossing in a synthetic stream: a mixture of compounds reaching the inlet in
 /// intermittent puffs.
@@ -86,11 +61,11 @@ public struct SyntheticWorld: Sendable {
 /// Builds a stream of raw samples for a payload from a library, events and a world.
 ///
 /// The model: the concentration of each compound at the inlet is a sum of Gaussian puffs
-/// inside each event; each gas channel sees `u = Σ A·c` (the library response times a
-/// per-unit random sensitivity), through its inlet delay and an asymmetric first-order
-/// sensor response; MOX channels combine the gases that raise and lower conductance as
-/// `(1 + Σ⁺) / (1 + Σ⁻) − 1` and turn that into `β ln(1 + u)` neper; then baseline, drift,
-/// humidity effect and noise are added and the physical value is turned back into the
+/// inside each event, in time (no geometry: for plumes in space see `SnuffelSim`'s
+/// `FlightSimulator`); the sensors respond as `SnuffelSim.SensorResponseModel` describes —
+/// `u = Σ A·c` with a per-unit random sensitivity, through the inlet delay and an
+/// asymmetric first-order response, MOX channels as `β ln(1 + u)` neper — and drift, the
+/// humidity effect and noise are added before the physical value is turned back into the
 /// channel's raw unit.
 public struct SyntheticStream {
     public var channels: [ChannelSpec]
@@ -132,16 +107,12 @@ public struct SyntheticStream {
             e.mixture.map { _ in world.mixtureSpread > 0 ? Double.exp(world.mixtureSpread * rng.gaussian()) : 1 }
         }
         // True response matrix, with per-unit spread.
-        var truth: [[Double]] = []
-        for c in channels {
-            var row: [Double] = []
-            for compound in library.compounds {
-                let nominal = (compound.responses[c.responseKey]?.perPPM ?? 0) * c.calibration.sensitivity
-                let spread = world.sensitivitySpread > 0 ? Double.exp(world.sensitivitySpread * rng.gaussian()) : 1
-                row.append(nominal * spread)
-            }
-            truth.append(row)
-        }
+        let model = SensorResponseModel(
+            channels: channels,
+            responses: SensorResponseModel.drawResponses(
+                channels: channels, library: library, sensitivitySpread: world.sensitivitySpread, using: &rng),
+            humidityCoefficients: channels.map { world.humidityCoefficient[$0.id] ?? 0 },
+            tauScale: world.tauScale)
         let compoundIndex = Dictionary(uniqueKeysWithValues: library.compounds.enumerated().map { ($1.id, $0) })
 
         func concentrations(at t: Double, into c: inout [Double]) {
@@ -165,9 +136,7 @@ public struct SyntheticStream {
         for (ci, c) in channels.enumerated() {
             let period = 1 / c.rateHz
             let steps = Int(duration / period)
-            var state = 0.0
-            let rise = c.riseTauSeconds * world.tauScale
-            let decay = (c.decayTauSeconds > 0 ? c.decayTauSeconds : c.riseTauSeconds) * world.tauScale
+            var state = model.initialState(channel: ci)
             for s in 0..<steps {
                 let t = Double(s) * period
                 let rh = world.humidityBase + (t >= world.humidityStepAt ? world.humidityStep : 0)
@@ -179,25 +148,15 @@ public struct SyntheticStream {
                     physical = rh
                 default:
                     concentrations(at: t - c.delaySeconds, into: &conc)
-                    // MOX: gases that raise the signal add to the numerator, the others to the
-                    // denominator (G/G0 = (1 + Σ k⁺c) / (1 + Σ k⁻c)), so a signal can fall but
-                    // never below zero conductance. Other kinds add linearly.
-                    var up = 0.0, down = 0.0
-                    for j in conc.indices where conc[j] != 0 {
-                        let r = truth[ci][j] * conc[j]
-                        if r >= 0 { up += r } else { down -= r }
-                    }
-                    let u = c.kind.isMOX ? (1 + up) / (1 + down) - 1 : up - down
-                    let tau = u > state ? rise : decay
-                    state = tau > 0 ? state + (u - state) * (1 - Double.exp(-period / tau)) : u
-                    physical = c.kind.isMOX ? c.calibration.moxExponent * Double.log(max(1e-9, 1 + state)) : state
+                    state.advance(toward: model.input(channel: ci, concentrations: conc), over: period)
                     let ah = Pipeline.absoluteHumidity(temperature: world.temperature, relativeHumidity: rh)
-                    physical += (world.humidityCoefficient[c.id] ?? 0) * (ah - c.calibration.referenceAbsoluteHumidity)
+                    physical = model.physical(channel: ci, level: state.level, absoluteHumidity: ah)
                     physical += (world.drift[c.id] ?? 0) * t
                 }
-                physical += (world.noise[c.id] ?? 0) * rng.gaussian()
-                if world.dropProbability > 0 && rng.uniform() < world.dropProbability { continue }
-                let raw = SyntheticStream.raw(fromPhysical: physical, channel: c)
+                guard let raw = SensorResponseModel.reading(
+                    physical: physical, noise: world.noise[c.id] ?? 0, dropProbability: world.dropProbability,
+                    channel: c, using: &rng)
+                else { continue }
                 out.append(Sample(channel: UInt16(ci), time: startTime + UInt64((t * 1e6).rounded()), value: raw))
             }
         }
@@ -207,11 +166,6 @@ public struct SyntheticStream {
 
     /// The inverse of the pipeline's conversion (without compensation).
     public static func raw(fromPhysical y: Double, channel c: ChannelSpec) -> Double {
-        let cal = c.calibration
-        switch c.kind {
-        case .srawVOC: return cal.offset - y / cal.gain
-        case .moxResistance: return cal.offset * Double.exp(-y)
-        default: return y / cal.gain + cal.offset
-        }
+        SensorResponseModel.raw(fromPhysical: y, channel: c)
     }
 }

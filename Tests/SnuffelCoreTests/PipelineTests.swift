@@ -1,6 +1,7 @@
 import Testing
 import RealModule
 import SnuffelCore
+import SnuffelSim
 import SnuffelTestSupport
 
 /// A ten-minute reference stream with one plume of each fixture class.

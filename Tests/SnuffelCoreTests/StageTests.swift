@@ -1,6 +1,7 @@
 import Testing
 import RealModule
 import SnuffelCore
+import SnuffelSim
 import SnuffelTestSupport
 
 /// Feeds `value(t)` for one channel at `rate` Hz for `seconds`, with the others silent.

@@ -1,4 +1,5 @@
 import SnuffelCore
+import SnuffelSim
 import SnuffelTestSupport
 
 /// An endless quiet stream: white noise on every channel (the reference noise of

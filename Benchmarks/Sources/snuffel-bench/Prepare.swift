@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SnuffelBenchSupport
 import SnuffelCore
+import SnuffelSim
 import SnuffelTestSupport
 
 /// Writes the inputs shared with the NumPy/SciPy reference and the Sensirion C harness.
