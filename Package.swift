@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SnuffelWire", targets: ["SnuffelWire"]),
         .library(name: "SnuffelGeo", targets: ["SnuffelGeo"]),
         .library(name: "SnuffelSim", targets: ["SnuffelSim"]),
+        .library(name: "SnuffelGround", targets: ["SnuffelGround"]),
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
     ],
@@ -45,12 +46,16 @@ let package = Package(
         ),
         .target(
             name: "SnuffelTestSupport",
-            dependencies: ["SnuffelCore", "SnuffelSim", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", "SnuffelSim", "SnuffelWire", .product(name: "RealModule", package: "swift-numerics")]
+        ),
+        .target(
+            name: "SnuffelGround",
+            dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim"]
         ),
         .executableTarget(
             name: "snuffel",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGround",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,6 +74,10 @@ let package = Package(
         .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
+        .testTarget(
+            name: "SnuffelGroundTests",
+            dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

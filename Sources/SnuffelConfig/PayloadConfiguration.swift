@@ -106,7 +106,70 @@ public struct PayloadConfiguration: Sendable, Equatable {
     ///     directory of `path`.
     /// - Throws: ``ConfigurationError`` naming the file, the key and the reason.
     public static func parse(text: String, path: String, baseDirectory: String? = nil) throws(ConfigurationError) -> PayloadConfiguration {
-        let base = baseDirectory ?? ConfigurationFile.directory(of: path)
+        try parse(text: text, path: path, files: .disk(baseDirectory: baseDirectory ?? ConfigurationFile.directory(of: path)))
+    }
+
+    /// The texts of the files a payload configuration names, as a flight log holds them:
+    /// replaying a log needs nothing from the disk.
+    public struct EmbeddedFiles: Sendable, Equatable {
+        /// The signature library's text.
+        public var signatures: String
+        /// The per-unit calibration files' texts, by channel id.
+        public var calibrations: [String: String]
+
+        public init(signatures: String, calibrations: [String: String] = [:]) {
+            self.signatures = signatures
+            self.calibrations = calibrations
+        }
+    }
+
+    /// Parses and validates a payload configuration whose signature library and calibration
+    /// files come with it (from a flight log) instead of from the disk.
+    ///
+    /// The paths written in the configuration are resolved as ``parse(text:path:baseDirectory:)``
+    /// would, for the names in errors and in ``signaturesFile`` and ``calibrationFiles``, but
+    /// never read.
+    /// - Parameters:
+    ///   - text: The payload configuration's TOML text.
+    ///   - path: The name used in error messages (e.g. `flight.ulg:snuffel_payload_toml`).
+    ///   - embedded: The texts of the files it names.
+    /// - Throws: ``ConfigurationError`` naming the file, the key and the reason; a
+    ///   calibration file that `embedded` lacks is refused as missing.
+    public static func parse(text: String, path: String, embedded: EmbeddedFiles) throws(ConfigurationError) -> PayloadConfiguration {
+        try parse(text: text, path: path, files: .embedded(embedded))
+    }
+
+    /// Where the files named by a configuration come from.
+    enum FileSource {
+        case disk(baseDirectory: String)
+        case embedded(EmbeddedFiles)
+
+        var baseDirectory: String {
+            if case .disk(let base) = self { return base }
+            return ""
+        }
+
+        /// The text of the signature library, or of the calibration file of a channel.
+        func read(
+            _ resolved: String, channel: String?, referencedBy: (file: String, key: String, written: String)
+        ) throws(ConfigurationError) -> String {
+            switch self {
+            case .disk:
+                return try ConfigurationFile.read(path: resolved, referencedBy: referencedBy)
+            case .embedded(let files):
+                guard let channel else { return files.signatures }
+                guard let text = files.calibrations[channel] else {
+                    throw ConfigurationError(
+                        file: referencedBy.file, key: referencedBy.key,
+                        reason: "calibration file '\(referencedBy.written)' is not in the log")
+                }
+                return text
+            }
+        }
+    }
+
+    static func parse(text: String, path: String, files: FileSource) throws(ConfigurationError) -> PayloadConfiguration {
+        let base = files.baseDirectory
         let root = try TableReader(
             ConfigurationFile.parse(text, file: path), file: path, path: "",
             allowed: ["payload", "signatures", "channels", "detection"])
@@ -123,8 +186,8 @@ public struct PayloadConfiguration: Sendable, Equatable {
         let writtenSignatures = try root.requiredString(
             "signatures", "the signature library file, relative to this file, e.g. \"../calibration/signatures.toml\"")
         let signaturesPath = ConfigurationFile.resolve(writtenSignatures, against: base)
-        let signaturesText = try ConfigurationFile.read(
-            path: signaturesPath, referencedBy: (path, root.key("signatures"), writtenSignatures))
+        let signaturesText = try files.read(
+            signaturesPath, channel: nil, referencedBy: (path, root.key("signatures"), writtenSignatures))
         let library = try SignatureLibrary.parse(text: signaturesText, path: signaturesPath)
 
         // [[channels]]
@@ -135,7 +198,7 @@ public struct PayloadConfiguration: Sendable, Equatable {
         var calibrationFiles: [String: SourceFile] = [:]
         var positions: [String: Int] = [:]
         for (index, table) in channelTables.enumerated() {
-            let (channel, calibrationFile) = try readChannel(table, index: index, file: path, base: base, seen: positions)
+            let (channel, calibrationFile) = try readChannel(table, index: index, file: path, files: files, seen: positions)
             positions[channel.id] = index
             channels.append(channel)
             if let calibrationFile { calibrationFiles[channel.id] = calibrationFile }
@@ -164,7 +227,7 @@ public struct PayloadConfiguration: Sendable, Equatable {
     ]
 
     private static func readChannel(
-        _ table: TOMLTable, index: Int, file: String, base: String, seen: [String: Int]
+        _ table: TOMLTable, index: Int, file: String, files: FileSource, seen: [String: Int]
     ) throws(ConfigurationError) -> (ChannelSpec, SourceFile?) {
         // The id first, so that every later error (unknown keys included) can name the channel by it.
         let positional = try TableReader(table, file: file, path: "channels[\(index)]", allowed: table.keys)
@@ -216,8 +279,8 @@ public struct PayloadConfiguration: Sendable, Equatable {
         }
         var calibrationFile: SourceFile?
         if let written = calibrationValue.string {
-            let resolved = ConfigurationFile.resolve(written, against: base)
-            let text = try ConfigurationFile.read(path: resolved, referencedBy: (file, calibrationKey, written))
+            let resolved = ConfigurationFile.resolve(written, against: files.baseDirectory)
+            let text = try files.read(resolved, channel: id, referencedBy: (file, calibrationKey, written))
             channel.calibration = try Calibration.parse(text: text, path: resolved)
             calibrationFile = SourceFile(path: resolved, text: text)
         } else if let table = try reader.table("calibration", allowed: Calibration.configurationKeys) {

@@ -1,4 +1,5 @@
 import SnuffelCore
+import SnuffelWire
 
 /// The bundled sample (`flightlogs/sample-core.csv`): 15 minutes of the reference payload
 /// crossing an MDMA lab vent, a manure pit, road exhaust, a solvent user and a drug-waste
@@ -38,39 +39,18 @@ public enum SampleFlight {
     /// The stream as CSV text in the import format, values rounded as the parts report them
     /// (SRAW ticks and ohms as integers).
     public static func csv(_ samples: [Sample], channels: [ChannelSpec]) -> String {
+        let writer = CSVSampleWriter(channels: channels, hasPosition: false)
         var out = "# Snuffel sample flight: reference payload, synthetic plumes (see sample-core.truth.toml).\n"
         out += "# Made by SnuffelTestSupport.SampleFlight; regenerate with SNUFFEL_WRITE_SAMPLE=1 swift test --filter SampleFlight\n"
-        out += "time_us," + channels.map(\.id).joined(separator: ",") + "\n"
+        out += writer.header
         var i = 0
         while i < samples.count {
             let t = samples[i].time
-            var cells = Array(repeating: "", count: channels.count)
-            while i < samples.count && samples[i].time == t {
-                let s = samples[i]
-                cells[Int(s.channel)] = format(s.value, kind: channels[Int(s.channel)].kind)
-                i += 1
-            }
-            out += "\(t)," + cells.joined(separator: ",") + "\n"
+            var j = i
+            while j < samples.count && samples[j].time == t { j += 1 }
+            out += writer.row(time: t, samples: samples[i..<j])
+            i = j
         }
         return out
-    }
-
-    static func format(_ v: Double, kind: ChannelKind) -> String {
-        switch kind {
-        case .srawVOC, .srawNOx, .moxResistance: return String(Int64(v.rounded()))
-        case .pid: return decimal(v, places: 2)
-        case .electrochemical: return decimal(v, places: 4)
-        case .temperature, .humidity: return decimal(v, places: 2)
-        }
-    }
-
-    static func decimal(_ v: Double, places: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let n = Int64((abs(v) * scale).rounded())
-        let whole = n / Int64(scale)
-        var fraction = String(n % Int64(scale))
-        while fraction.count < places { fraction = "0" + fraction }
-        return (v < 0 && n != 0 ? "-" : "") + "\(whole).\(fraction)"
     }
 }

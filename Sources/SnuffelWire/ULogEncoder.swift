@@ -39,13 +39,15 @@ public struct ULogEncoder: Sendable {
     ///   - channelIDs: The payload's channel ids, in channel-index order.
     ///   - payloadTOML: The payload configuration file's text, if any.
     ///   - signaturesTOML: The signature library file's text, if any.
+    ///   - calibrationTOML: The per-unit calibration files' texts, by channel id, written
+    ///     as multi-info `snuffel_calibration_toml_<channel id>`.
     ///   - info: More info messages, written as `char[N]` strings. Keys are at most 200
     ///     bytes; values longer than 60,000 bytes are cut.
     ///   - capacity: Bytes to reserve for ``bytes``.
     ///   - syncInterval: The bytes between sync messages.
     public init(
         startTime: UInt64, channelIDs: [String], payloadTOML: String? = nil, signaturesTOML: String? = nil,
-        info: [(key: String, value: String)] = [], capacity: Int = 128 * 1024,
+        calibrationTOML: [(channelID: String, text: String)] = [], info: [(key: String, value: String)] = [], capacity: Int = 128 * 1024,
         syncInterval: Int = ULogEncoder.defaultSyncInterval
     ) {
         self.syncInterval = max(1, syncInterval)
@@ -56,16 +58,17 @@ public struct ULogEncoder: Sendable {
         // Flag bits: no compat or incompat flags, no appended data.
         beginMessage(ULog.MessageType.flagBits, size: ULog.flagBitsSize)
         bytes.append(contentsOf: repeatElement(0, count: ULog.flagBitsSize))
-        appendInfo(key: "sys_name", value: "Snuffel")
+        appendInfo(key: SnuffelLogKey.systemName, value: "Snuffel")
         for (key, value) in info { appendInfo(key: key, value: value) }
         for topic in SnuffelTopic.allCases {
             let text = Array(topic.formatText.utf8)
             beginMessage(ULog.MessageType.format, size: text.count)
             bytes.append(contentsOf: text)
         }
-        for id in channelIDs { appendMultiInfo(key: "snuffel_channel_ids", value: id) }
-        if let payloadTOML { appendMultiInfo(key: "snuffel_payload_toml", value: payloadTOML) }
-        if let signaturesTOML { appendMultiInfo(key: "snuffel_signatures_toml", value: signaturesTOML) }
+        for id in channelIDs { appendMultiInfo(key: SnuffelLogKey.channelIDs, value: id) }
+        if let payloadTOML { appendMultiInfo(key: SnuffelLogKey.payloadTOML, value: payloadTOML) }
+        if let signaturesTOML { appendMultiInfo(key: SnuffelLogKey.signaturesTOML, value: signaturesTOML) }
+        for (id, text) in calibrationTOML { appendMultiInfo(key: SnuffelLogKey.calibrationTOMLPrefix + id, value: text) }
         for topic in SnuffelTopic.allCases {
             let name = Array(topic.name.utf8)
             beginMessage(ULog.MessageType.addLogged, size: 3 + name.count)

@@ -67,11 +67,14 @@ public final class ULogFileWriter {
     ///   - channelIDs: The payload's channel ids, in channel-index order.
     ///   - payloadTOML: The payload configuration's text, if any.
     ///   - signaturesTOML: The signature library's text, if any.
+    ///   - calibrationTOML: The per-unit calibration files' texts, by channel id.
+    ///   - info: More info messages, written as strings.
     ///   - blockSize: The bytes gathered before a write; at least 512.
     /// - Throws: ``FileOpenError`` if the file cannot be created.
     public init(
         path: String, startTime: UInt64, channelIDs: [String], payloadTOML: String? = nil,
-        signaturesTOML: String? = nil, blockSize: Int = ULogFileWriter.defaultBlockSize
+        signaturesTOML: String? = nil, calibrationTOML: [(channelID: String, text: String)] = [],
+        info: [(key: String, value: String)] = [], blockSize: Int = ULogFileWriter.defaultBlockSize
     ) throws(FileOpenError) {
         switch system_openForWriting(path) {
         case .success(let descriptor):
@@ -83,7 +86,7 @@ public final class ULogFileWriter {
         self.blockSize = max(512, blockSize)
         self.encoder = ULogEncoder(
             startTime: startTime, channelIDs: channelIDs, payloadTOML: payloadTOML, signaturesTOML: signaturesTOML,
-            capacity: self.blockSize + 4096)
+            calibrationTOML: calibrationTOML, info: info, capacity: self.blockSize + 4096)
     }
 
     deinit {

@@ -142,3 +142,24 @@ enum ULogHealthField {
         "gaps", "unconfirmed_hits", "truncated_events", "humidity_artefacts", "history_overruns",
     ]
 }
+
+/// The info and multi-info keys a Snuffel flight log holds, so that a log alone is enough
+/// to replay it.
+public enum SnuffelLogKey {
+    /// `char[N]`: always `Snuffel`.
+    public static let systemName = "sys_name"
+    /// Multi-info, once per channel in index order: the channel ids.
+    public static let channelIDs = "snuffel_channel_ids"
+    /// Multi-info: the payload configuration file's text.
+    public static let payloadTOML = "snuffel_payload_toml"
+    /// Multi-info: the signature library file's text.
+    public static let signaturesTOML = "snuffel_signatures_toml"
+    /// Multi-info, followed by a channel id: that channel's per-unit calibration file.
+    public static let calibrationTOMLPrefix = "snuffel_calibration_toml_"
+    /// Info: the payload configuration's path when the log was written.
+    public static let payloadPath = "snuffel_payload_path"
+    /// Info: what wrote the log (`snuffeld`, `snuffel simulate`, ...).
+    public static let writer = "snuffel_writer"
+    /// Info: the simulated scenario's name, for logs made by `snuffel simulate`.
+    public static let scenario = "snuffel_scenario"
+}

@@ -10,8 +10,13 @@ struct PayloadOptions: ParsableArguments {
     var config: String = Bundled.path("deploy/payload.example.toml")
 
     func load() throws -> PayloadConfiguration {
+        try Self.load(path: config)
+    }
+
+    /// Loads a payload configuration, turning a refusal into a ``Failure`` that names it.
+    static func load(path: String) throws -> PayloadConfiguration {
         do {
-            return try PayloadConfiguration.load(path: config)
+            return try PayloadConfiguration.load(path: path)
         } catch {
             throw Failure("the payload configuration was refused:\n  \(error)")
         }

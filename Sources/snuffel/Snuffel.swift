@@ -14,10 +14,10 @@ struct Snuffel: ParsableCommand {
             against the chemical signature library (MDMA or amphetamine synthesis, drug waste, and
             the confounders manure, exhaust, solvent and smoke).
 
-            Start with:  snuffel detect            (runs on the bundled sample)
+            Start with:  snuffel replay            (replays the bundled sample flight)
             """,
         version: "0.1.0",
-        subcommands: [Detect.self, Signatures.self, CheckConfig.self],
+        subcommands: [ReplayCommand.self, SimulateCommand.self, EvaluateCommand.self, Signatures.self, CheckConfig.self],
         defaultSubcommand: nil
     )
 }

@@ -52,30 +52,71 @@ struct CLI {
 
 @Suite("The snuffel command")
 struct CLITests {
-    @Test("detect runs on the bundled sample and lists its five plumes with two alerts")
-    func detectDefault() throws {
-        let r = try CLI.run(["detect"])
+    @Test("replay without arguments replays the bundled flight log, agrees with the flight and geotags its alerts")
+    func replayDefault() throws {
+        let r = try CLI.run(["replay"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("flightlogs/mdma-lab.ulg"))
+        #expect(r.stdout.contains("configuration recorded in the log"))
+        #expect(r.stdout.contains("in flight: the same"), "\(r.stdout)")
+        #expect(r.stdout.contains("mdma-synthesis"))
+        #expect(r.stdout.contains("ALERT"))
+        #expect(r.stdout.contains(" m"), "no geotag")
+        #expect(r.stdout.contains("events  │"), "no timeline")
+    }
+
+    @Test("replay of the CSV sample lists its five plumes with two alerts")
+    func replayCSV() throws {
+        let r = try CLI.run(["replay", "flightlogs/sample-core.csv"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("5 detections, 2 alerts"))
         for name in ["mdma-synthesis", "manure (confounder)", "exhaust (confounder)", "solvent (confounder)", "drug-waste"] {
             #expect(r.stdout.contains(name), "missing \(name)")
         }
-        #expect(r.stdout.contains("events  │"), "no timeline")
     }
 
-    @Test("detect --json gives the same detections as machine-readable JSON")
-    func detectJSON() throws {
-        let r = try CLI.run(["detect", "--json"])
+    @Test("replay --json gives the detections with times, class, confidence, position and compounds")
+    func replayJSON() throws {
+        let r = try CLI.run(["replay", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let detections = try #require(object?["detections"] as? [[String: Any]])
-        #expect(detections.count == 5)
-        #expect(detections.filter { ($0["alert"] as? Bool) == true }.count == 2)
-        #expect(detections.first?["class"] as? String == "mdma-synthesis")
-        #expect((detections.first?["onset_utc"] as? String)?.hasPrefix("2026-09-21T14:15:50") == true)
+        try #require(!detections.isEmpty)
+        for key in ["onset_us", "peak_us", "end_us", "class", "confidence", "lat", "lon", "alt_m", "uncertainty_m", "compounds"] {
+            #expect(detections[0][key] != nil, "missing \(key)")
+        }
+        #expect(detections.contains { $0["class"] as? String == "mdma-synthesis" && ($0["alert"] as? Bool) == true })
+        let onset = try #require(detections[0]["onset_us"] as? Double)
+        #expect(onset > 1.7e15, "onset_us is not UTC µs: \(onset)")
+        let flight = try #require(object?["flight"] as? [String: Any])
+        #expect(flight["agrees_with_flight"] as? Bool == true)
+        #expect(flight["format"] as? String == "ulog")
     }
 
-    @Test("a bad cell stops detect with the line, the column and the reason; --skip-bad-rows counts it")
+    @Test("simulate writes a log and its truth; replay --out writes GeoJSON; evaluate scores a scenario")
+    func simulateReplayEvaluate() throws {
+        let log = try CLI.temporaryFile("flight.ulg", "")
+        let simulated = try CLI.run(["simulate", "--scenario", "confounders-only", "--out", log])
+        #expect(simulated.status == 0, "\(simulated.stderr)")
+        #expect(simulated.stdout.contains("plume encounters"))
+        let truth = String(log.dropLast(4)) + ".truth.toml"
+        #expect(FileManager.default.fileExists(atPath: truth))
+        let out = (log as NSString).deletingLastPathComponent + "/out"
+        let replayed = try CLI.run(["replay", log, "--out", out])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/detections.geojson"))
+        #expect(FileManager.default.fileExists(atPath: out + "/track.geojson"))
+        let evaluated = try CLI.run(["evaluate", "--only", "confounders-only", "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any]
+        #expect((object?["scenarios"] as? [Any])?.count == 1)
+        #expect(object?["false_alarms"] as? Int == 0)
+        let unknown = try CLI.run(["simulate", "--scenario", "no-such-scenario", "--out", log])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no-such-scenario") && unknown.stderr.contains("mdma-lab"), "\(unknown.stderr)")
+    }
+
+    @Test("a bad cell stops replay with the line, the column and the reason; --skip-bad-rows counts it")
     func badCell() throws {
         let csv = "time_us,pid\n1000000,1.0\n2000000,1.2.3\n3000000,1.1\n"
         let path = try CLI.temporaryFile("bad.csv", csv)
@@ -89,11 +130,11 @@ struct CLITests {
             rate_hz = 1
             calibration = { noise_floor = 1 }
             """)
-        let r = try CLI.run(["detect", path, "--config", config])
+        let r = try CLI.run(["replay", path, "--config", config])
         #expect(r.status != 0)
         #expect(r.stderr.contains("line 3, column 2 (pid)"), "\(r.stderr)")
         #expect(r.stderr.contains("--skip-bad-rows"))
-        let skipped = try CLI.run(["detect", path, "--config", config, "--skip-bad-rows"])
+        let skipped = try CLI.run(["replay", path, "--config", config, "--skip-bad-rows"])
         #expect(skipped.status == 0, "\(skipped.stderr)")
         #expect(skipped.stdout.contains("skipped 1 bad rows"))
     }
@@ -120,14 +161,14 @@ struct CLITests {
         #expect(ok.stdout.contains("OK"))
     }
 
-    @Test("a missing file is named", arguments: [["detect", "no-such.csv"], ["detect", "--config", "no-such.toml"]])
+    @Test("a missing file is named", arguments: [["replay", "no-such.csv"], ["replay", "--config", "no-such.toml"], ["evaluate", "--only", "no-such"]])
     func missingFile(arguments: [String]) throws {
         let r = try CLI.run(arguments)
         #expect(r.status != 0)
         #expect(r.stderr.contains("no-such"), "\(r.stderr)")
     }
 
-    @Test("every command explains itself", arguments: [[], ["detect"], ["signatures"], ["check-config"]])
+    @Test("every command explains itself", arguments: [[], ["replay"], ["simulate"], ["evaluate"], ["signatures"], ["check-config"]])
     func help(command: [String]) throws {
         let r = try CLI.run(command + ["--help"])
         #expect(r.status == 0)

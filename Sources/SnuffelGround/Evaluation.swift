@@ -1,0 +1,158 @@
+import SnuffelConfig
+import SnuffelCore
+import SnuffelGeo
+import SnuffelSim
+
+/// How detection did on one simulated scenario, scored against its ground truth.
+public struct ScenarioScore: Sendable {
+    /// What one detection was matched to.
+    public struct Match: Sendable {
+        public var detection: Detection
+        /// The class the detection was given (`unknown` when nothing fits).
+        public var predicted: String
+        /// The source whose plume the drone was in (of the class the detection names if
+        /// several plumes reached the inlet, else the strongest), or nil when no plume
+        /// reached it: then the detection is spurious.
+        public var source: String?
+        /// The true class of that source, or `none`.
+        public var trueClass: String
+        /// Horizontal distance from the geotag to the drone's true position when the air
+        /// of the nearest (in time) encounter peak entered the inlet, metres (nil without a
+        /// geotag).
+        public var geotagError: Double?
+    }
+
+    public var scenario: String
+    public var flightSeconds: Double
+    /// Lab or dump sources whose plume reached the drone (an encounter), by id.
+    public var encounteredLabs: [String]
+    /// Those of them that raised at least one alert.
+    public var detectedLabs: [String]
+    /// Confounder sources whose plume reached the drone.
+    public var encounteredConfounders: [String]
+    /// Encounters (all sources) and those matched by a detection of any class.
+    public var encounters: Int
+    public var detectedEncounters: Int
+    /// Alerts not explained by a lab or dump plume (a confounder called a lab, or nothing).
+    public var falseAlarms: Int
+    public var matches: [Match]
+}
+
+/// Totals over a scenario set.
+public struct EvaluationSummary: Sendable {
+    public var scores: [ScenarioScore]
+
+    public init(scores: [ScenarioScore]) { self.scores = scores }
+
+    public var flightHours: Double { scores.reduce(0) { $0 + $1.flightSeconds } / 3600 }
+    public var labsEncountered: Int { scores.reduce(0) { $0 + $1.encounteredLabs.count } }
+    public var labsDetected: Int { scores.reduce(0) { $0 + $1.detectedLabs.count } }
+    /// Probability of detection: encountered lab or dump sources that raised an alert.
+    public var probabilityOfDetection: Double { labsEncountered == 0 ? .nan : Double(labsDetected) / Double(labsEncountered) }
+    public var falseAlarms: Int { scores.reduce(0) { $0 + $1.falseAlarms } }
+    public var falseAlarmsPerHour: Double { flightHours > 0 ? Double(falseAlarms) / flightHours : .nan }
+    /// Encounters of any source matched by a detection, over all encounters.
+    public var encounterDetectionRate: Double {
+        let n = scores.reduce(0) { $0 + $1.encounters }
+        return n == 0 ? .nan : Double(scores.reduce(0) { $0 + $1.detectedEncounters }) / Double(n)
+    }
+
+    /// Counts of (true class, predicted class) over all detections; true class `none` for
+    /// detections outside any plume.
+    public var confusion: [String: [String: Int]] {
+        var table: [String: [String: Int]] = [:]
+        for s in scores {
+            for m in s.matches { table[m.trueClass, default: [:]][m.predicted, default: 0] += 1 }
+        }
+        return table
+    }
+
+    /// Geotag errors of all matched detections, sorted.
+    public var geotagErrors: [Double] { scores.flatMap { $0.matches.compactMap(\.geotagError) }.sorted() }
+}
+
+/// Scores detection over simulated scenarios with ground truth.
+public enum Evaluation {
+    /// How far (seconds) outside an encounter a detection may lie and still be matched to
+    /// it. Both are in inlet time, so only the sensors' residual lag and the evidence
+    /// window separate them.
+    public static let matchSlack = 5.0
+
+    /// Simulates a scenario, runs the pipeline over it as the drone would, geotags the
+    /// detections with the logged (noisy) track and scores them against the truth.
+    public static func score(
+        scenario: Scenario, configuration: PayloadConfiguration
+    ) throws -> (ScenarioScore, PlacedFlight) {
+        let simulator = try FlightSimulator(
+            scenario: scenario, channels: configuration.pipeline.channels, library: configuration.pipeline.library)
+        let placed = PlacedFlight(scenario: scenario, flight: simulator.run())
+        let pipeline = try Pipeline(configuration: configuration.pipeline)
+        pipeline.process(placed.flight.samples)
+        pipeline.finish()
+        let detections = pipeline.drainDetections()
+        let logged = PoseTrack(points: placed.poses.map {
+            TrackPoint(time: $0.time, position: GeoPosition(latitude: $0.latitude, longitude: $0.longitude, altitude: Double($0.altitude)))
+        })
+        let tagger = Geotagger(track: logged, channels: configuration.pipeline.channels)
+        return (score(placed, detections: detections, geotags: detections.map { tagger.tag($0) },
+                      library: configuration.pipeline.library), placed)
+    }
+
+    /// Scores detections of a simulated flight against its truth.
+    public static func score(
+        _ placed: PlacedFlight, detections: [Detection], geotags: [Result<Geotag, GeotagFailure>], library: SignatureLibrary
+    ) -> ScenarioScore {
+        let truth = placed.flight.truth
+        let sources = Dictionary(truth.sources.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let slack = UInt64(matchSlack * 1e6)
+        var matches: [ScenarioScore.Match] = []
+        var detectedEncounters = Set<Int>()
+        var alertedSources = Set<String>()
+        var falseAlarms = 0
+        for (d, tag) in zip(detections, geotags) {
+            // The encounter behind the detection: among those overlapping it (with slack), one
+            // of the class it names if there is one (plumes mix: a dump next to a manure pit),
+            // else the one with the highest peak.
+            let predicted = d.signatureClass.map { library.classes[$0].id } ?? "unknown"
+            var best: Int?
+            func rank(_ e: Encounter) -> Double {
+                (sources[e.sourceID]?.signatureClass == predicted ? 1e12 : 0) + e.peakPPM
+            }
+            for (k, e) in truth.encounters.enumerated() where d.onset <= e.end &+ slack && d.end &+ slack >= e.start {
+                if best.map({ rank(truth.encounters[$0]) < rank(e) }) ?? true { best = k }
+            }
+            var source: String?
+            var trueClass = "none"
+            var error: Double?
+            if let best {
+                let e = truth.encounters[best]
+                detectedEncounters.insert(best)
+                source = e.sourceID
+                trueClass = sources[e.sourceID].map { $0.signatureClass ?? "mixture" } ?? "none"
+                // The geotag is where the air of the detection's peak entered the inlet: compare
+                // it with the encounter whose peak is nearest in time (a long event may span
+                // several passes through plumes).
+                if case .success(let g) = tag {
+                    let nearest = truth.encounters.filter { d.onset <= $0.end &+ slack && d.end &+ slack >= $0.start }
+                        .min { $0.peakTime.distance(to: d.peak).magnitude < $1.peakTime.distance(to: d.peak).magnitude } ?? e
+                    error = horizontalDistance(g.position, placed.position(nearest.truePositionAtPeak))
+                }
+            }
+            let isLab = source.flatMap { sources[$0] }.map { !$0.isConfounder } ?? false
+            if d.isAlert {
+                if isLab, let source { alertedSources.insert(source) } else { falseAlarms += 1 }
+            }
+            matches.append(.init(detection: d, predicted: predicted, source: source, trueClass: trueClass, geotagError: error))
+        }
+        let encountered = Set(truth.encounters.map(\.sourceID))
+        let labs = truth.sources.filter { !$0.isConfounder && encountered.contains($0.id) }.map(\.id)
+        let confounders = truth.sources.filter { $0.isConfounder && encountered.contains($0.id) }.map(\.id)
+        let flight = placed.flight
+        let seconds = flight.samples.last.map { Double($0.time &- flight.monotonicStart) / 1e6 } ?? 0
+        return ScenarioScore(
+            scenario: placed.scenario.name, flightSeconds: seconds, encounteredLabs: labs,
+            detectedLabs: labs.filter { alertedSources.contains($0) }, encounteredConfounders: confounders,
+            encounters: truth.encounters.count, detectedEncounters: detectedEncounters.count, falseAlarms: falseAlarms,
+            matches: matches)
+    }
+}

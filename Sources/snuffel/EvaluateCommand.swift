@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import SnuffelConfig
+import SnuffelCore
+import SnuffelGround
+
+/// `snuffel evaluate`: scores detection over a set of simulated scenarios.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score detection over simulated scenarios with ground truth: detection rate, false alarms, confusion.",
+        discussion: """
+            Each scenario is simulated (see snuffel simulate), the pipeline runs over it as the \
+            drone would, and its detections are matched against the ground truth: a detection \
+            belongs to the plume that reached the inlet during it (the strongest, if several).
+
+            Reported:
+              probability of detection  lab and dump sources whose plume reached the drone and \
+            that raised an alert, over all such sources;
+              false alarms per hour     alerts with no lab or dump plume behind them (a confounder \
+            called a lab counts), per flight hour;
+              encounters detected       plume encounters of any source matched by a detection;
+              confusion                 true class (none = no plume) against the class given;
+              geotag error              distance from each detection's geotag to where the drone \
+            truly was when the air of the plume's peak entered the inlet.
+
+            Examples:
+              snuffel evaluate
+              snuffel evaluate --only mdma-lab --only confounders-only
+              snuffel evaluate --config tuned.toml --json > scores.json
+            """)
+
+    @Option(help: ArgumentHelp("Directory of scenario files (default: the bundled scenarios/).", valueName: "dir"))
+    var scenarios: String?
+
+    @Option(help: ArgumentHelp("Evaluate only this scenario (by name; repeat for more).", valueName: "name"))
+    var only: [String] = []
+
+    @OptionGroup var payload: PayloadOptions
+
+    @Flag(help: "Print the result as JSON instead of a table.")
+    var json = false
+
+    @Flag(help: "List every detection of every scenario with the source it was matched to and its geotag error.")
+    var details = false
+
+    func run() throws {
+        let directory = scenarios ?? Bundled.path("scenarios")
+        var files = ScenarioFiles.list(directory: directory)
+        if !only.isEmpty {
+            files = try only.map { try ScenarioFiles.resolve(FileManager.default.fileExists(atPath: $0) ? $0 : (directory as NSString).appendingPathComponent($0 + ".toml")) }
+        }
+        guard !files.isEmpty else { throw Failure("no scenario files (*.toml) in \(directory)") }
+        let config = try payload.load()
+        let progress = Progress(label: "evaluating \(files.count) scenarios")
+        var scores: [ScenarioScore] = []
+        for (i, file) in files.enumerated() {
+            let scenario = try ScenarioFiles.load(file)
+            do {
+                scores.append(try Evaluation.score(scenario: scenario, configuration: config).0)
+            } catch {
+                throw Failure("\(file): \(error)")
+            }
+            progress.update(fraction: Double(i + 1) / Double(files.count))
+        }
+        progress.done()
+        let summary = EvaluationSummary(scores: scores)
+        print(json ? try EvaluationReport.json(summary) : EvaluationReport.text(summary, details: details))
+    }
+}
+
+/// The evaluation as a table or JSON.
+enum EvaluationReport {
+    static func percent(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.0f %%", 100 * x) }
+
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        return sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))]
+    }
+
+    static func text(_ s: EvaluationSummary, details: Bool = false) -> String {
+        var out = ["snuffel evaluate: \(s.scores.count) scenarios, \(String(format: "%.2f", s.flightHours)) flight hours", ""]
+        if details {
+            for c in s.scores {
+                out.append("\(c.scenario):")
+                for m in c.matches {
+                    let d = m.detection
+                    out.append("  #\(d.sequence) " + pad(m.predicted, 22) + (d.isAlert ? " ALERT " : "       ")
+                        + String(format: "%5.1f s long", Double(d.end - d.onset) / 1e6) + "  from " + pad(m.source.map { "\($0) (\(m.trueClass))" } ?? "no plume", 34)
+                        + (m.geotagError.map { String(format: "  geotag off by %.1f m", $0) } ?? ""))
+                }
+            }
+            out.append("")
+        }
+        out.append(pad("scenario", 28) + " min  labs found  confounders  encounters  detections  false alarms")
+        for c in s.scores {
+            out.append(pad(c.scenario, 28) + String(format: "%4.1f", c.flightSeconds / 60) + "  "
+                + pad("\(c.detectedLabs.count)/\(c.encounteredLabs.count)", 10) + "  " + pad("\(c.encounteredConfounders.count)", 11)
+                + "  " + pad("\(c.detectedEncounters)/\(c.encounters)", 10) + "  " + pad("\(c.matches.count)", 10) + "  \(c.falseAlarms)")
+        }
+        out.append("")
+        out.append("probability of detection (labs and dumps): \(percent(s.probabilityOfDetection)) (\(s.labsDetected) of \(s.labsEncountered))")
+        out.append("false alarms: \(s.falseAlarms), \(s.falseAlarmsPerHour.isNaN ? "-" : String(format: "%.1f", s.falseAlarmsPerHour)) per flight hour")
+        out.append("plume encounters detected: \(percent(s.encounterDetectionRate))")
+        let errors = s.geotagErrors
+        if let median = quantile(errors, 0.5), let p90 = quantile(errors, 0.9) {
+            out.append(String(format: "geotag error: median %.1f m, 90th percentile %.1f m (%d detections)", median, p90, errors.count))
+        }
+        out.append("")
+        out.append("confusion (rows: true class, none = no plume; columns: class given):")
+        let table = s.confusion
+        let trueClasses = table.keys.sorted()
+        let given = Set(table.values.flatMap(\.keys)).sorted()
+        out.append(pad("", 22) + given.map { pad(String($0.prefix(10)), 11) }.joined())
+        for t in trueClasses {
+            out.append(pad(t, 22) + given.map { pad(table[t]?[$0].map(String.init) ?? "·", 11) }.joined())
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func json(_ s: EvaluationSummary) throws -> String {
+        struct Out: Encodable {
+            var scenarios: [ScenarioOut]
+            var flight_hours: Double
+            var probability_of_detection: Double?
+            var labs_encountered: Int
+            var labs_detected: Int
+            var false_alarms: Int
+            var false_alarms_per_hour: Double?
+            var encounter_detection_rate: Double?
+            var geotag_error_median_m: Double?
+            var geotag_error_p90_m: Double?
+            var confusion: [String: [String: Int]]
+        }
+        struct ScenarioOut: Encodable {
+            var name: String; var flight_s: Double; var labs_encountered: [String]; var labs_detected: [String]
+            var confounders_encountered: [String]; var encounters: Int; var encounters_detected: Int; var detections: Int; var false_alarms: Int
+        }
+        func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+        let errors = s.geotagErrors
+        let out = Out(
+            scenarios: s.scores.map {
+                ScenarioOut(name: $0.scenario, flight_s: $0.flightSeconds, labs_encountered: $0.encounteredLabs, labs_detected: $0.detectedLabs,
+                            confounders_encountered: $0.encounteredConfounders, encounters: $0.encounters,
+                            encounters_detected: $0.detectedEncounters, detections: $0.matches.count, false_alarms: $0.falseAlarms)
+            },
+            flight_hours: s.flightHours, probability_of_detection: finite(s.probabilityOfDetection),
+            labs_encountered: s.labsEncountered, labs_detected: s.labsDetected, false_alarms: s.falseAlarms,
+            false_alarms_per_hour: finite(s.falseAlarmsPerHour), encounter_detection_rate: finite(s.encounterDetectionRate),
+            geotag_error_median_m: quantile(errors, 0.5), geotag_error_p90_m: quantile(errors, 0.9), confusion: s.confusion)
+        return try prettyJSON(out)
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import SnuffelConfig
+import SnuffelCore
+import SnuffelGround
+
+/// `snuffel replay`: re-runs detection over a recorded flight and geotags what it finds.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a flight log or a CSV file: run detection, geotag each detection, list what was found.",
+        discussion: """
+            A flight log (.ulg, written by snuffeld or snuffel simulate) holds the raw samples, the \
+            drone's positions, the wind, the clock's mapping to UTC, the detections made in flight \
+            and the configuration in force; replaying it with that configuration gives exactly the \
+            detections made in flight (the summary says whether they agree). --config replays it \
+            with other settings or calibrations instead.
+
+            A CSV file has a header row: time_us (UNIX epoch microseconds, UTC), then one column \
+            per channel named by its id in the payload configuration (voc_raw, nox_raw, gas_r, pid, \
+            nh3, h2s, co, temp, rh for the reference payload), and optionally lat, lon (WGS84 \
+            degrees) and alt_m (metres above mean sea level). An empty cell means no sample; lines \
+            starting with # are comments. CSV files record no configuration: the example payload \
+            is used unless --config names one.
+
+            Each detection is printed with its time (when the air entered the inlet), the class \
+            that explains it best, the confidence, whether it is an alert (a likely lab or dump, not \
+            a confounder), where the drone was when the air entered the inlet (corrected for the \
+            inlet delay and the sensors' response) with an uncertainty (1σ), the compounds behind \
+            it and the channels that saw it. A timeline shows each gas channel's signal.
+
+            Without a file, the bundled sample flight (flightlogs/mdma-lab.ulg) is replayed.
+
+            Examples:
+              snuffel replay
+              snuffel replay flight.ulg --out results/
+              snuffel replay flight.ulg --config other-settings.toml
+              snuffel replay survey.csv --config payload.toml --json > detections.json
+            """)
+
+    @Argument(help: ArgumentHelp("Flight log (.ulg) or CSV file (default: the bundled sample flight).", valueName: "log"))
+    var file: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Payload configuration (TOML) to use instead of the one recorded in the log; for CSV input, the payload the columns belong to (default: deploy/payload.example.toml).",
+        valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Write detections.geojson and track.geojson (RFC 7946) into this directory.", valueName: "dir"))
+    var out: String?
+
+    @Flag(help: "Print the result as JSON instead of a table.")
+    var json = false
+
+    @Flag(help: "Skip CSV rows with errors (counted and reported) instead of stopping at the first.")
+    var skipBadRows = false
+
+    @Flag(help: "Leave out the per-channel timeline.")
+    var noTimeline = false
+
+    func validate() throws {
+        if let file, !FileManager.default.fileExists(atPath: file) {
+            throw ValidationError("no such file: \(file). Give a flight log (.ulg) or a CSV file, or nothing to replay the bundled sample flight.")
+        }
+        if let config, !FileManager.default.fileExists(atPath: config) {
+            throw ValidationError("no such configuration file: \(config)")
+        }
+    }
+
+    func run() throws {
+        let path = file ?? Bundled.path("flightlogs/mdma-lab.ulg")
+        var options = ReplayOptions(defaultConfigurationPath: Bundled.path("deploy/payload.example.toml"), skipBadRows: skipBadRows)
+        if let config { options.configuration = try PayloadOptions.load(path: config) }
+        var timeline: Timeline?
+        let progress = Progress(label: path)
+        let result = try Replay.run(
+            path: path, options: options, progress: { progress.update(fraction: $0) },
+            observe: noTimeline || json ? nil : { sample, pipeline in
+                if timeline == nil { timeline = Timeline(channels: pipeline.configuration.channels) }
+                timeline?.record(sample, pipeline: pipeline)
+            })
+        progress.done()
+        let report = ReplayReport(result: result)
+        var written: [String] = []
+        if let out { written = try result.writeGeoJSON(directory: out) }
+        if json {
+            print(try report.json())
+        } else {
+            print(report.text())
+            if let timeline, let first = result.firstTime {
+                print(timeline.render(from: first, to: result.lastTime, detections: result.detections, width: 72))
+            }
+            if !written.isEmpty { print("\nwrote " + written.joined(separator: ", ")) }
+        }
+    }
+}
+
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("snuffel: \(message)\n".utf8))
+}
+
+/// A progress bar on standard error for long inputs, only when standard error is a
+/// terminal (quiet when piped or logged).
+final class Progress: @unchecked Sendable {
+    let label: String
+    let start = Date()
+    var lastPrint = Date()
+    var printed = false
+    let enabled = isatty(STDERR_FILENO) != 0
+
+    init(label: String) { self.label = label }
+
+    func update(fraction: Double) {
+        guard enabled else { return }
+        let now = Date()
+        guard now.timeIntervalSince(lastPrint) > 0.5 || fraction >= 1 else { return }
+        lastPrint = now
+        printed = true
+        let width = 30
+        let filled = min(width, max(0, Int(fraction * Double(width))))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) \(bar) \(Int(fraction * 100))%".utf8))
+    }
+
+    func done() {
+        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
