@@ -132,7 +132,7 @@ public enum Replay {
         case .ulog:
             return try replayULog(path: path, size: size, options: options, progress: progress, observe: observe)
         case .csv:
-            return try replayCSV(path: path, options: options, observe: observe)
+            return try replayCSV(path: path, size: size, options: options, progress: progress, observe: observe)
         }
     }
 
@@ -160,7 +160,8 @@ public enum Replay {
     // MARK: - CSV
 
     static func replayCSV(
-        path: String, options: ReplayOptions, observe: ((Sample, Pipeline) -> Void)?
+        path: String, size: Int?, options: ReplayOptions, progress: ((Double) -> Void)?,
+        observe: ((Sample, Pipeline) -> Void)?
     ) throws(ReplayError) -> ReplayResult {
         let (configuration, origin) = try Self.configuration(options, path: path)
         let pipeline = try makePipeline(configuration, path: path)
@@ -196,6 +197,9 @@ public enum Replay {
                 if let lat = row.latitude, let lon = row.longitude {
                     points.append(TrackPoint(time: row.time, position: GeoPosition(latitude: lat, longitude: lon, altitude: row.altitude ?? 0)))
                 }
+                if let progress, let size, size > 0, result.records % 4096 == 0, let read = reader.fileBytesRead {
+                    progress(Double(read) / Double(size))
+                }
             }
         }
         if reader.header == nil { throw ReplayError(path: path, reason: "the file is empty") }
@@ -205,6 +209,7 @@ public enum Replay {
         result.detections = pipeline.drainDetections()
         result.track = PoseTrack(points: points)
         geotag(&result, options: options)
+        progress?(1)
         return result
     }
 

@@ -214,6 +214,10 @@ public struct CSVSampleReader: Sendable {
 
     /// The number of input bytes held and not yet consumed.
     var bufferedByteCount: Int { buffer.count - readIndex }
+
+    /// For a reader of a file, the bytes of the file read so far (for progress); nil for a
+    /// reader fed with bytes.
+    public var fileBytesRead: Int? { file.map { Int($0.offset) } }
 }
 
 // MARK: - Lines

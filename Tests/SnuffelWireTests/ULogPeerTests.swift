@@ -84,6 +84,7 @@ struct ULogPeerTests {
         #expect(view.info == ["sys_name": "Snuffel", "snuffel_version": "0.1"])
         #expect(view.multi["snuffel_channel_ids"] == [["voc_raw"], ["pid"], ["nh3"]])
         #expect(view.multi["snuffel_payload_toml"]?.map { $0.joined() } == [ulogPayloadTOML])
+        #expect(view.multi["snuffel_calibration_toml_pid"]?.map { $0.joined() } == ["offset = 3 # PID zero, mV\n"])
         #expect((view.multi["snuffel_payload_toml"]?.first?.count ?? 0) > 1)
         #expect(view.multi["snuffel_signatures_toml"]?.map { $0.joined() } == [ulogSignaturesTOML])
 

@@ -40,7 +40,8 @@ func ulogDetection(sequence: Int, onset: UInt64, signatureClass: Int?) -> Detect
 func makeULogFixture(syncInterval: Int = 512) -> (bytes: [UInt8], data: [ULogRecord]) {
     var encoder = ULogEncoder(
         startTime: 1_000, channelIDs: ["voc_raw", "pid", "nh3"], payloadTOML: ulogPayloadTOML,
-        signaturesTOML: ulogSignaturesTOML, info: [(key: "snuffel_version", value: "0.1")], syncInterval: syncInterval)
+        signaturesTOML: ulogSignaturesTOML, calibrationTOML: [(channelID: "pid", text: "offset = 3 # PID zero, mV\n")],
+        info: [(key: "snuffel_version", value: "0.1")], syncInterval: syncInterval)
     var expected: [ULogRecord] = []
     var health = PipelineHealth()
     for step in 0..<6 {

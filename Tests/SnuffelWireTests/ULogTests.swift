@@ -34,6 +34,7 @@ import Testing
         #expect(multi["snuffel_channel_ids"] == ["voc_raw", "pid", "nh3"])
         #expect(multi["snuffel_payload_toml"] == [ulogPayloadTOML])
         #expect(multi["snuffel_signatures_toml"] == [ulogSignaturesTOML])
+        #expect(multi[SnuffelLogKey.calibrationTOMLPrefix + "pid"] == ["offset = 3 # PID zero, mV\n"])
         // The payload text is long enough to need continued messages.
         #expect(ulogPayloadTOML.utf8.count > 2 * ULogEncoder.textChunkSize)
     }
