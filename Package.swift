@@ -34,10 +34,13 @@ let package = Package(
             name: "SnuffelWire",
             dependencies: ["SnuffelCore"]
         ),
-        // Geodesy, pose tracks, geotagging and GeoJSON: no Foundation, no Glibc.
+        // Geodesy, pose tracks, geotagging, source estimation and GIS export: no Foundation,
+        // no Glibc. Always optimised: the source-estimation loop runs about 100 times slower
+        // unoptimised, which would make debug builds (and the test suite) crawl.
         .target(
             name: "SnuffelGeo",
-            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: [.unsafeFlags(["-O"])]
         ),
         // Plume, flight and sensor-response simulation; standard library and RealModule only.
         .target(
@@ -52,10 +55,12 @@ let package = Package(
             name: "SnuffelGround",
             dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim"]
         ),
+        // Runs peer programs (ogrinfo, xmllint, Python scripts) for tests.
+        .target(name: "SnuffelPeerTesting"),
         .executableTarget(
             name: "snuffel",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGround",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,7 +81,7 @@ let package = Package(
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
         .testTarget(
             name: "SnuffelGroundTests",
-            dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire"]
+            dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire", "SnuffelPeerTesting"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -130,7 +130,7 @@ public enum GeoJSON {
     }
 
     /// Where in the exported features a position stands, for errors.
-    private struct Place {
+    struct Place {
         var feature: Int
         var ring: Int?
         var position: Int?
@@ -178,13 +178,18 @@ public enum GeoJSON {
         text += "]"
     }
 
-    /// Appends `[lon,lat,alt]` after checking the position.
-    private static func appendPosition(_ p: GeoPosition, at place: Place, to text: inout String) throws(GeoExportError) {
+    /// Refuses a position that is not finite or out of range, naming where it stands.
+    static func check(_ p: GeoPosition, at place: Place) throws(GeoExportError) {
         if !p.latitude.isFinite { throw place.error(.notFinite(.latitude)) }
         if !p.longitude.isFinite { throw place.error(.notFinite(.longitude)) }
         if !p.altitude.isFinite { throw place.error(.notFinite(.altitude)) }
         guard (-90...90).contains(p.latitude) else { throw place.error(.latitudeOutOfRange(p.latitude)) }
         guard (-180...180).contains(p.longitude) else { throw place.error(.longitudeOutOfRange(p.longitude)) }
+    }
+
+    /// Appends `[lon,lat,alt]` after checking the position.
+    private static func appendPosition(_ p: GeoPosition, at place: Place, to text: inout String) throws(GeoExportError) {
+        try check(p, at: place)
         text += "["
         text += JSONText.plainDecimal(p.longitude, decimals: degreeDecimals)
         text += ","

@@ -1,3 +1,4 @@
+import Foundation
 import SnuffelConfig
 import SnuffelCore
 import SnuffelGeo
@@ -36,6 +37,22 @@ public struct ScenarioScore: Sendable {
     /// Alerts not explained by a lab or dump plume (a confounder called a lab, or nothing).
     public var falseAlarms: Int
     public var matches: [Match]
+
+    /// How far a localised source lies from a true one.
+    public struct Localised: Sendable {
+        public var source: String
+        public var signatureClass: String
+        /// Metres to the nearest source localised; nil when none was.
+        public var error: Double?
+        /// That source's 95 % radius and class.
+        public var radius95: Double?
+        public var estimatedClass: String?
+        /// The scenario's mean wind speed, m/s.
+        public var windSpeed: Double
+    }
+
+    /// The localisation of each source whose plume reached the drone.
+    public var localisation: [Localised] = []
 }
 
 /// Totals over a scenario set.
@@ -67,6 +84,20 @@ public struct EvaluationSummary: Sendable {
         return table
     }
 
+    /// Localisation errors (metres) of the sources whose plume reached the drone, in winds
+    /// within `windRange`, sorted; and how many such sources had no estimate at all.
+    public func localisationErrors(windRange: ClosedRange<Double> = 0...100) -> (errors: [Double], missing: Int) {
+        let all = scores.flatMap(\.localisation).filter { windRange.contains($0.windSpeed) }
+        return (all.compactMap(\.error).sorted(), all.filter { $0.error == nil }.count)
+    }
+
+    /// The share of localised sources whose true position lies inside the 95 % radius.
+    public var coverage95: Double {
+        let all = scores.flatMap(\.localisation).filter { $0.error != nil }
+        guard !all.isEmpty else { return .nan }
+        return Double(all.filter { ($0.error ?? .infinity) <= ($0.radius95 ?? 0) }.count) / Double(all.count)
+    }
+
     /// Geotag errors of all matched detections, sorted.
     public var geotagErrors: [Double] { scores.flatMap { $0.matches.compactMap(\.geotagError) }.sorted() }
 }
@@ -78,24 +109,39 @@ public enum Evaluation {
     /// window separate them.
     public static let matchSlack = 5.0
 
-    /// Simulates a scenario, runs the pipeline over it as the drone would, geotags the
-    /// detections with the logged (noisy) track and scores them against the truth.
+    /// Simulates a scenario, writes the flight log the drone would have written, replays
+    /// it (detections, geotags on the logged track, localisation with the logged wind) and
+    /// scores the result against the truth.
     public static func score(
-        scenario: Scenario, configuration: PayloadConfiguration
+        scenario: Scenario, configuration: PayloadConfiguration, settings: LocalisationSettings = LocalisationSettings()
     ) throws -> (ScenarioScore, PlacedFlight) {
         let simulator = try FlightSimulator(
             scenario: scenario, channels: configuration.pipeline.channels, library: configuration.pipeline.library)
         let placed = PlacedFlight(scenario: scenario, flight: simulator.run())
-        let pipeline = try Pipeline(configuration: configuration.pipeline)
-        pipeline.process(placed.flight.samples)
-        pipeline.finish()
-        let detections = pipeline.drainDetections()
-        let logged = PoseTrack(points: placed.poses.map {
-            TrackPoint(time: $0.time, position: GeoPosition(latitude: $0.latitude, longitude: $0.longitude, altitude: Double($0.altitude)))
-        })
-        let tagger = Geotagger(track: logged, channels: configuration.pipeline.channels)
-        return (score(placed, detections: detections, geotags: detections.map { tagger.tag($0) },
-                      library: configuration.pipeline.library), placed)
+        let directory = NSTemporaryDirectory() + "snuffel-evaluate-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/flight.ulg"
+        _ = try SimulatedFlightLog.writeLog(placed, configuration: configuration, path: path)
+        let result = try Replay.run(path: path)
+        let located = Localisation.locate(result, settings: settings)
+        var score = score(placed, detections: result.detections, geotags: result.geotags, library: configuration.pipeline.library)
+        score.localisation = localisationErrors(placed, located: located)
+        return (score, placed)
+    }
+
+    /// For each source whose plume reached the drone, the distance to the nearest source
+    /// localised (of any class: where a source is and what it is are scored apart), and
+    /// whether that one was given the source's class.
+    public static func localisationErrors(_ placed: PlacedFlight, located: LocalisationResult) -> [ScenarioScore.Localised] {
+        let met = Set(placed.flight.truth.encounters.map(\.sourceID))
+        return placed.flight.truth.sources.filter { met.contains($0.id) }.map { source in
+            let truth = placed.position(source.position)
+            let nearest = located.sources.min { horizontalDistance($0.position, truth) < horizontalDistance($1.position, truth) }
+            return .init(source: source.id, signatureClass: source.signatureClass ?? "mixture",
+                         error: nearest.map { horizontalDistance($0.position, truth) }, radius95: nearest?.radius95,
+                         estimatedClass: nearest?.signatureClass, windSpeed: placed.scenario.wind.speed)
+        }
     }
 
     /// Scores detections of a simulated flight against its truth.

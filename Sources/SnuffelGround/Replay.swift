@@ -102,11 +102,66 @@ public struct ReplayResult: Sendable {
     public var recordedDetections: [Detection] = []
     /// Info messages of the log that are plain strings, by key.
     public var info: [String: String] = [:]
+    /// The flight second by second in inlet time: whether any gas channel was in a hit, and
+    /// the largest signal in noise units. What localisation and gas maps are made from.
+    public var activity = ActivityLog()
 
     /// A time of the samples' clock in UTC µs, when known.
     public func utc(_ time: UInt64) -> UInt64? {
         guard let utcOffset else { return nil }
         return UInt64(clamping: Int64(clamping: time) &+ utcOffset)
+    }
+}
+
+/// Per second of inlet time, whether the fastest sensors were in a plume.
+///
+/// Only the payload's fastest gas channels count (those whose response time, the larger of
+/// the sample period and the rise time constant, is within twice the fastest one's): a
+/// slow electrochemical cell stays in a hit for tens of seconds after the drone has left
+/// the plume, which would smear where the plume was along the track.
+public struct ActivityLog: Sendable {
+    /// The inlet time of the first second, µs; nil before the first sample.
+    public private(set) var start: UInt64?
+    /// Per second from `start`: whether a fast gas channel was in a hit.
+    public private(set) var hit: [Bool] = []
+    /// Per second: the largest fast-response-recovered signal of a fast gas channel, σ.
+    public private(set) var sigma: [Double] = []
+    /// Per channel index: whether it counts.
+    public let counted: [Bool]
+
+    /// - Parameter channels: The payload's channels.
+    public init(channels: [ChannelSpec] = []) {
+        func responseTime(_ c: ChannelSpec) -> Double { max(c.rateHz > 0 ? 1 / c.rateHz : 1, c.riseTauSeconds) }
+        let fastest = channels.filter(\.kind.isGas).map(responseTime).min() ?? 0
+        counted = channels.map { $0.kind.isGas && responseTime($0) <= 2 * fastest }
+    }
+
+    /// Notes a channel's state after a sample.
+    /// - Parameters:
+    ///   - time: The sample's inlet time (sample time minus the channel's delay), µs.
+    mutating func note(time: UInt64, hit inHit: Bool, sigma value: Double) {
+        if start == nil { start = time &- time % 1_000_000 }
+        guard let start, time >= start else { return }
+        let second = Int((time - start) / 1_000_000)
+        guard second < 7 * 24 * 3600 else { return }  // a week of flight at most
+        if second >= hit.count {
+            hit.append(contentsOf: repeatElement(false, count: second + 1 - hit.count))
+            sigma.append(contentsOf: repeatElement(0, count: second + 1 - sigma.count))
+        }
+        hit[second] = hit[second] || inHit
+        if value.isFinite { sigma[second] = max(sigma[second], value) }
+    }
+
+    /// The middle of a second, µs inlet time.
+    public func time(ofSecond i: Int) -> UInt64 { (start ?? 0) + UInt64(i) * 1_000_000 + 500_000 }
+
+    /// Notes the state of a sample's channel, if it counts and its state is fresh.
+    mutating func record(_ sample: Sample, pipeline: Pipeline, channels: [ChannelSpec]) {
+        let c = Int(sample.channel)
+        guard c < counted.count, counted[c], let snap = pipeline.snapshot(channel: c), snap.time == sample.time else { return }
+        let delay = UInt64(max(0, channels[c].delaySeconds) * 1e6)
+        guard sample.time >= delay else { return }
+        note(time: sample.time - delay, hit: snap.inHit, sigma: snap.sigma)
     }
 }
 
@@ -174,7 +229,9 @@ public enum Replay {
         var result = ReplayResult(
             path: path, format: .csv, configuration: configuration, configurationOrigin: origin, utcOffset: 0,
             track: PoseTrack(points: []))
+        result.activity = ActivityLog(channels: configuration.pipeline.channels)
         var points: [TrackPoint] = []
+        let channels = configuration.pipeline.channels
         let hint = options.skipBadRows ? "" : "\n  (use --skip-bad-rows to skip such rows and count them)"
         reading: while true {
             switch Result(catching: { () throws(CSVError) -> CSVRow? in try reader.next() }) {
@@ -191,6 +248,7 @@ public enum Replay {
                 result.lastTime = max(result.lastTime, row.time)
                 for s in row.samples {
                     pipeline.process(s)
+                    result.activity.record(s, pipeline: pipeline, channels: channels)
                     observe?(s, pipeline)
                 }
                 result.samples += row.samples.count
@@ -236,6 +294,8 @@ public enum Replay {
         var clocks: [ULogClock] = []
         var wind: [ULogWind] = []
         var recorded: [Detection] = []
+        var activity = ActivityLog()
+        var channels: [ChannelSpec] = []
         var records = 0, samples = 0
         var firstTime: UInt64?
         var lastTime: UInt64 = 0
@@ -267,6 +327,8 @@ public enum Replay {
                     """)
             }
             state = chosen
+            channels = chosen.0.pipeline.channels
+            activity = ActivityLog(channels: channels)
             let made = try makePipeline(chosen.0, path: path)
             pipeline = made
             return made
@@ -295,6 +357,7 @@ public enum Replay {
             case .sample(let s):
                 let p = try start()
                 p.process(s)
+                activity.record(s, pipeline: p, channels: channels)
                 observe?(s, p)
                 records += 1
                 samples += 1
@@ -333,7 +396,7 @@ public enum Replay {
             utcOffset: clocks.first.map { Int64(clamping: $0.utc) &- Int64(clamping: $0.time) },
             records: records, samples: samples, firstTime: firstTime, lastTime: lastTime, health: p.health,
             truncatedBytes: reader.truncatedByteCount ?? 0, skippedMessages: reader.skippedMessageCount,
-            track: PoseTrack(points: points), wind: wind, recordedDetections: recorded, info: info)
+            track: PoseTrack(points: points), wind: wind, recordedDetections: recorded, info: info, activity: activity)
         result.detections = p.drainDetections()
         geotag(&result, options: options)
         progress?(1)

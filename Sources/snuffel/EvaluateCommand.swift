@@ -89,6 +89,11 @@ enum EvaluationReport {
                         + String(format: "%5.1f s long", Double(d.end - d.onset) / 1e6) + "  from " + pad(m.source.map { "\($0) (\(m.trueClass))" } ?? "no plume", 34)
                         + (m.geotagError.map { String(format: "  geotag off by %.1f m", $0) } ?? ""))
                 }
+                for l in c.localisation {
+                    out.append("  source \(l.source) (\(l.signatureClass)): " + (l.error.map {
+                        String(format: "nearest estimate %.1f m off, 95 %% radius %.0f m, class ", $0, l.radius95 ?? 0) + (l.estimatedClass ?? "-")
+                    } ?? "not localised"))
+                }
             }
             out.append("")
         }
@@ -106,6 +111,14 @@ enum EvaluationReport {
         if let median = quantile(errors, 0.5), let p90 = quantile(errors, 0.9) {
             out.append(String(format: "geotag error: median %.1f m, 90th percentile %.1f m (%d detections)", median, p90, errors.count))
         }
+        for (label, range) in [("wind 2-6 m/s", 2.0...6.0), ("all winds", 0.0...100.0)] {
+            let (errors, missing) = s.localisationErrors(windRange: range)
+            if let median = quantile(errors, 0.5), let p90 = quantile(errors, 0.9) {
+                out.append(String(format: "source localisation, %@: median error %.1f m, 90th percentile %.1f m (%d sources; %d without an estimate)",
+                                  label, median, p90, errors.count, missing))
+            }
+        }
+        if !s.coverage95.isNaN { out.append("true source inside the 95 % radius: \(percent(s.coverage95))") }
         out.append("")
         out.append("confusion (rows: true class, none = no plume; columns: class given):")
         let table = s.confusion
@@ -130,6 +143,12 @@ enum EvaluationReport {
             var encounter_detection_rate: Double?
             var geotag_error_median_m: Double?
             var geotag_error_p90_m: Double?
+            var localisation_error_median_m: Double?
+            var localisation_error_p90_m: Double?
+            var localisation_error_median_wind_2_6_m: Double?
+            var localisation_error_p90_wind_2_6_m: Double?
+            var sources_not_localised: Int
+            var inside_radius95: Double?
             var confusion: [String: [String: Int]]
         }
         struct ScenarioOut: Encodable {
@@ -138,6 +157,8 @@ enum EvaluationReport {
         }
         func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
         let errors = s.geotagErrors
+        let (located, missing) = s.localisationErrors()
+        let (moderate, _) = s.localisationErrors(windRange: 2...6)
         let out = Out(
             scenarios: s.scores.map {
                 ScenarioOut(name: $0.scenario, flight_s: $0.flightSeconds, labs_encountered: $0.encounteredLabs, labs_detected: $0.detectedLabs,
@@ -147,7 +168,10 @@ enum EvaluationReport {
             flight_hours: s.flightHours, probability_of_detection: finite(s.probabilityOfDetection),
             labs_encountered: s.labsEncountered, labs_detected: s.labsDetected, false_alarms: s.falseAlarms,
             false_alarms_per_hour: finite(s.falseAlarmsPerHour), encounter_detection_rate: finite(s.encounterDetectionRate),
-            geotag_error_median_m: quantile(errors, 0.5), geotag_error_p90_m: quantile(errors, 0.9), confusion: s.confusion)
+            geotag_error_median_m: quantile(errors, 0.5), geotag_error_p90_m: quantile(errors, 0.9),
+            localisation_error_median_m: quantile(located, 0.5), localisation_error_p90_m: quantile(located, 0.9),
+            localisation_error_median_wind_2_6_m: quantile(moderate, 0.5), localisation_error_p90_wind_2_6_m: quantile(moderate, 0.9),
+            sources_not_localised: missing, inside_radius95: finite(s.coverage95), confusion: s.confusion)
         return try prettyJSON(out)
     }
 }

@@ -46,8 +46,15 @@ struct ReplayCommand: ParsableCommand {
         valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Write detections.geojson and track.geojson (RFC 7946) into this directory.", valueName: "dir"))
+    @Option(help: ArgumentHelp(
+        "Write the flight into this directory: detections.geojson, track.geojson, sources.geojson and flight.geojson (RFC 7946), flight.kml (Google Earth), flight.gpx (GPX 1.1) and detections.csv.",
+        valueName: "dir"))
     var out: String?
+
+    @Option(help: ArgumentHelp(
+        "The wind for source localisation, speed in m/s and the direction it blows from in degrees (e.g. 3.5,240); by default the log's wind records. CSV files have none.",
+        valueName: "speed,from"))
+    var wind: String?
 
     @Flag(help: "Print the result as JSON instead of a table.")
     var json = false
@@ -65,6 +72,9 @@ struct ReplayCommand: ParsableCommand {
         if let config, !FileManager.default.fileExists(atPath: config) {
             throw ValidationError("no such configuration file: \(config)")
         }
+        if let wind, Self.parseWind(wind) == nil {
+            throw ValidationError("--wind \(wind): give the speed in m/s and the direction the wind blows from in degrees, e.g. --wind 3.5,240")
+        }
     }
 
     func run() throws {
@@ -80,9 +90,10 @@ struct ReplayCommand: ParsableCommand {
                 timeline?.record(sample, pipeline: pipeline)
             })
         progress.done()
-        let report = ReplayReport(result: result)
+        let located = Localisation.locate(result, wind: wind.flatMap(Self.parseWind))
+        let report = ReplayReport(result: result, located: located)
         var written: [String] = []
-        if let out { written = try result.writeGeoJSON(directory: out) }
+        if let out { written = try result.writeAll(directory: out, located: located) }
         if json {
             print(try report.json())
         } else {
@@ -92,6 +103,17 @@ struct ReplayCommand: ParsableCommand {
             }
             if !written.isEmpty { print("\nwrote " + written.joined(separator: ", ")) }
         }
+    }
+}
+
+extension ReplayCommand {
+    /// `3.5,240` → the wind vector (m/s towards east and north) of a 3.5 m/s wind from 240°.
+    static func parseWind(_ text: String) -> (east: Double, north: Double)? {
+        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let speed = parts[0], let from = parts[1], speed.isFinite, speed >= 0, speed < 60,
+              from.isFinite, abs(from) <= 360 else { return nil }
+        let radians = from * .pi / 180
+        return (-speed * sin(radians), -speed * cos(radians))
     }
 }
 

@@ -1,12 +1,14 @@
 import Foundation
 import SnuffelConfig
 import SnuffelCore
+import SnuffelGeo
 import SnuffelGround
 import SnuffelWire
 
 /// The result of a replay, as a table for people or as JSON for programs.
 struct ReplayReport {
     let result: ReplayResult
+    let located: LocalisationResult
 
     var config: PayloadConfiguration { result.configuration }
     var library: SignatureLibrary { config.pipeline.library }
@@ -103,13 +105,40 @@ struct ReplayReport {
             }
             out.append(line)
         }
+        out.append("")
+        out.append(contentsOf: sourcesText())
         return out.joined(separator: "\n")
+    }
+
+    func sourcesText() -> [String] {
+        guard located.note == nil || !located.sources.isEmpty else { return ["sources: not localised (\(located.note ?? ""))"] }
+        var out = ["where the sources most likely are (wind from \(located.windOrigin)):"]
+        for s in located.sources {
+            out.append("  " + pad(s.signatureClass + (s.isConfounder ? " (confounder)" : ""), 26)
+                + String(format: "%.6f, %.6f  50 %% within %.0f m, 95 %% within %.0f m;  p(lab) %.2f;  from detections ",
+                         s.position.latitude, s.position.longitude, s.radius50, s.radius95, s.labConfidence)
+                + s.detections.map(String.init).joined(separator: ", "))
+        }
+        return out
     }
 
     func json() throws -> String {
         struct Output: Encodable {
             var detections: [DetectionOut]
+            var sources: [SourceOut]
             var flight: Flight
+        }
+        struct SourceOut: Encodable {
+            var lat: Double
+            var lon: Double
+            var `class`: String
+            var confounder: Bool
+            var confidence: Double
+            var lab_or_dump_confidence: Double
+            var radius50_m: Double
+            var radius95_m: Double
+            var detections: [Int]
+            var hit_seconds: Int
         }
         struct Flight: Encodable {
             var file: String
@@ -132,6 +161,8 @@ struct ReplayReport {
             var humidity_artefacts: Int
             var recorded_detections: Int
             var agrees_with_flight: Bool?
+            var wind: String
+            var localisation_note: String?
         }
         struct DetectionOut: Encodable {
             var sequence: Int
@@ -189,6 +220,11 @@ struct ReplayReport {
                     },
                     scores: d.scores.map { ScoreOut(class: library.classes[$0.signatureClass].id, misfit: $0.misfit) })
             },
+            sources: located.sources.map {
+                SourceOut(lat: $0.position.latitude, lon: $0.position.longitude, class: $0.signatureClass, confounder: $0.isConfounder,
+                          confidence: $0.confidence, lab_or_dump_confidence: $0.labConfidence, radius50_m: $0.radius50,
+                          radius95_m: $0.radius95, detections: $0.detections, hit_seconds: $0.hitSeconds)
+            },
             flight: Flight(
                 file: result.path, format: result.format.rawValue, payload: config.payload.name, configuration: origin,
                 scenario: result.info[SnuffelLogKey.scenario], records: result.records, samples: result.samples,
@@ -201,7 +237,7 @@ struct ReplayReport {
                            "duplicate": health.duplicate, "unknown_channel": health.unknownChannel],
                 skipped_rows: result.badRows.map(\.description), truncated_bytes: result.truncatedBytes,
                 humidity_artefacts: health.humidityArtefacts, recorded_detections: result.recordedDetections.count,
-                agrees_with_flight: agrees))
+                agrees_with_flight: agrees, wind: located.windOrigin, localisation_note: located.note))
         return try prettyJSON(out)
     }
 }

@@ -104,8 +104,15 @@ struct CLITests {
         let out = (log as NSString).deletingLastPathComponent + "/out"
         let replayed = try CLI.run(["replay", log, "--out", out])
         #expect(replayed.status == 0, "\(replayed.stderr)")
-        #expect(FileManager.default.fileExists(atPath: out + "/detections.geojson"))
-        #expect(FileManager.default.fileExists(atPath: out + "/track.geojson"))
+        for name in ["detections.geojson", "track.geojson", "sources.geojson", "flight.kml", "flight.gpx", "detections.csv"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name) not written")
+        }
+        let gpx = out + "/one.gpx"
+        let exported = try CLI.run(["export", log, "--format", "gpx", "--out", gpx])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect((try? String(contentsOfFile: gpx, encoding: .utf8))?.contains("<gpx version=\"1.1\"") == true)
+        let wrong = try CLI.run(["export", log, "--format", "shp", "--out", gpx])
+        #expect(wrong.status != 0 && wrong.stderr.contains("geojson, kml, gpx, csv"), "\(wrong.stderr)")
         let evaluated = try CLI.run(["evaluate", "--only", "confounders-only", "--json"])
         #expect(evaluated.status == 0, "\(evaluated.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any]
@@ -168,7 +175,7 @@ struct CLITests {
         #expect(r.stderr.contains("no-such"), "\(r.stderr)")
     }
 
-    @Test("every command explains itself", arguments: [[], ["replay"], ["simulate"], ["evaluate"], ["signatures"], ["check-config"]])
+    @Test("every command explains itself", arguments: [[], ["replay"], ["export"], ["simulate"], ["evaluate"], ["signatures"], ["check-config"]])
     func help(command: [String]) throws {
         let r = try CLI.run(command + ["--help"])
         #expect(r.status == 0)

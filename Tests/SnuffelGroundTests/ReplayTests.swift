@@ -182,8 +182,10 @@ struct ReplayTests {
         let lab = try SimulatedLab.shared.get()
         let result = try Replay.run(path: lab.logPath)
         let directory = scratchPath("out")
-        let files = try result.writeGeoJSON(directory: directory)
-        #expect(files.map { ($0 as NSString).lastPathComponent } == ["detections.geojson", "track.geojson"])
+        let files = try result.writeAll(directory: directory, located: Localisation.locate(result))
+        #expect(files.map { ($0 as NSString).lastPathComponent } == [
+            "detections.geojson", "track.geojson", "sources.geojson", "flight.geojson", "flight.kml", "flight.gpx", "detections.csv",
+        ])
         let detections = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any]
         let features = try #require(detections?["features"] as? [[String: Any]])
         #expect(features.count == result.geotags.filter { (try? $0.get()) != nil }.count)
@@ -261,5 +263,43 @@ struct BundledFlightTests {
         #expect(bundled.recordedDetections.map(\.onset) == detections.map(\.onset), "\(hint)")
         let truth = try String(contentsOfFile: repositoryRoot + "/flightlogs/\(name).truth.toml", encoding: .utf8)
         #expect(truth == SimulatedFlightLog.truthTOML(placed), "\(hint)")
+    }
+}
+
+@Suite("Source localisation of a replay")
+struct LocalisationTests {
+    @Test("the lab flight's vent is localised as a lab, upwind of where the drone smelled it, with its areas")
+    func labVent() throws {
+        let lab = try SimulatedLab.shared.get()
+        let result = try Replay.run(path: lab.logPath)
+        let located = Localisation.locate(result)
+        #expect(located.note == nil)
+        let source = try #require(located.sources.first)
+        #expect(!source.isConfounder)
+        #expect(source.radius50 > 0 && source.radius50 < source.radius95)
+        let truth = try #require(lab.placed.flight.truth.sources.first)
+        let error = horizontalDistance(source.position, lab.placed.position(truth.position))
+        // The sources are localised far less well than detections are geotagged (see the
+        // README's figures); this guards against gross errors, a sign flip of the wind.
+        #expect(error < 60, "localised \(error) m from the vent")
+        // Upwind of the first geotagged detection: the source is where the plume comes from.
+        let wind = try #require(located.wind)
+        let plane = try #require(located.plane)
+        let first = try #require(result.geotags.compactMap { try? $0.get() }.first)
+        let s = plane.offset(of: source.position), d = plane.offset(of: first.position)
+        #expect((d.east - s.east) * wind.east + (d.north - s.north) * wind.north > 0)
+    }
+
+    @Test("without wind, nothing is localised and the note says how to give it")
+    func noWind() throws {
+        let lab = try SimulatedLab.shared.get()
+        var result = try Replay.run(path: lab.logPath)
+        result.wind = []
+        let located = Localisation.locate(result)
+        #expect(located.sources.isEmpty)
+        #expect(located.note?.contains("--wind") == true)
+        let given = Localisation.locate(result, wind: (east: 2.6, north: 1.3))
+        #expect(!given.sources.isEmpty)
+        #expect(given.windOrigin == "given")
     }
 }

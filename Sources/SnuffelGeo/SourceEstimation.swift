@@ -1,0 +1,347 @@
+import RealModule
+
+/// One look at the plume: where the air entered the inlet (metres east and north in a
+/// tangent plane) and whether it held the plume.
+public struct PlumeObservation: Sendable, Equatable {
+    public var east: Double
+    public var north: Double
+    /// Whether the sensors saw the plume in this air (a hit), or not.
+    public var hit: Bool
+
+    public init(east: Double, north: Double, hit: Bool) {
+        self.east = east
+        self.north = north
+        self.hit = hit
+    }
+}
+
+/// A rectangle of the tangent plane, metres.
+public struct PlaneBounds: Sendable, Equatable {
+    public var minEast: Double
+    public var minNorth: Double
+    public var maxEast: Double
+    public var maxNorth: Double
+
+    public init(minEast: Double, minNorth: Double, maxEast: Double, maxNorth: Double) {
+        self.minEast = minEast
+        self.minNorth = minNorth
+        self.maxEast = maxEast
+        self.maxNorth = maxNorth
+    }
+
+    /// The smallest rectangle holding the points, grown by `margin` on every side.
+    public static func around(_ points: some Sequence<(east: Double, north: Double)>, margin: Double) -> PlaneBounds? {
+        var b: PlaneBounds?
+        for p in points where p.east.isFinite && p.north.isFinite {
+            if var x = b {
+                x.minEast = min(x.minEast, p.east)
+                x.maxEast = max(x.maxEast, p.east)
+                x.minNorth = min(x.minNorth, p.north)
+                x.maxNorth = max(x.maxNorth, p.north)
+                b = x
+            } else {
+                b = PlaneBounds(minEast: p.east, minNorth: p.north, maxEast: p.east, maxNorth: p.north)
+            }
+        }
+        guard var x = b else { return nil }
+        x.minEast -= margin
+        x.minNorth -= margin
+        x.maxEast += margin
+        x.maxNorth += margin
+        return x
+    }
+}
+
+/// A probability map over a square grid of cells in the tangent plane; `values` sum to 1
+/// (or are all 0 when there was nothing to learn from).
+public struct GridMap: Sendable {
+    /// The south-west corner of cell (0, 0), metres.
+    public var originEast: Double
+    public var originNorth: Double
+    /// The side of a cell, metres.
+    public var cellSize: Double
+    public var columns: Int
+    public var rows: Int
+    /// Row-major, row 0 in the south.
+    public var values: [Double]
+
+    /// The centre of a cell.
+    public func centre(column: Int, row: Int) -> (east: Double, north: Double) {
+        (originEast + (Double(column) + 0.5) * cellSize, originNorth + (Double(row) + 0.5) * cellSize)
+    }
+}
+
+/// What the localisation assumes about plumes and sensors.
+public struct LocalisationSettings: Sendable, Equatable {
+    /// Cells per side of the posterior grid.
+    public var gridSize = 256
+    /// How far beyond the track the grid reaches, metres.
+    public var margin = 150.0
+    /// The farthest a plume is followed downwind, metres.
+    public var maximumRange = 350.0
+    /// The drone's heights above the source tried, metres: neither the source's height nor
+    /// often the ground's altitude is known, and the plume's vertical spread decides how
+    /// much of it reaches the drone. Marginalised with a flat prior, like the strength.
+    public var heightsAboveSource: [Double] = [2, 5, 8, 12, 16]
+    /// Vertical mixing added to the plume model (the rotor downwash), metres.
+    public var extraVerticalSpread = 1.0
+    /// Probability of a hit in air without the plume (a false hit), and of a miss in air
+    /// that holds it: real plumes are intermittent (the air at a point holds the plume a
+    /// minority of the time even on its axis) and near a source the plume may pass under
+    /// the drone, so a miss says little and a hit much.
+    public var falseHitProbability = 0.01
+    public var missProbability = 0.6
+    /// Observations one second apart are not independent: each counts this much.
+    public var observationWeight = 0.3
+    /// The fewest hits a source must explain to be reported.
+    public var minimumHits = 3
+    /// The most sources sought in one flight.
+    public var maximumSources = 6
+    /// Source strengths tried (the unknown release rate, in the model's units), log-spaced.
+    public var strengths: [Double] = (0..<12).map { Double.pow(10, 1.5 + 0.4 * Double($0)) }
+
+    public init() {}
+}
+
+/// A source found on a posterior map.
+public struct SourceEstimate: Sendable, Equatable {
+    /// The posterior mean of the cells holding half the source's probability, metres.
+    public var east: Double
+    public var north: Double
+    /// The radius of a circle of the same area as the smallest set of cells holding 50 %
+    /// (95 %) of the source's probability, metres.
+    public var radius50: Double
+    public var radius95: Double
+    /// The share of the whole map's probability near this source, 0...1.
+    public var mass: Double
+}
+
+/// Bayesian source-term estimation on a grid: where a point source must be to explain the
+/// hits and the non-hits of a flight in a known wind.
+///
+/// Each cell of the grid is a candidate source position. For a source there, the
+/// time-averaged plume is a Gaussian plume (Pasquill–Gifford dispersion with Briggs'
+/// open-country formulas: σy of stability class C, σz of class D, reflected at the ground),
+/// and the probability that a look at position x is a hit is
+/// `ε + (1 − ε − δ)(1 − exp(−S·c(x)))` with `c` the plume's concentration per unit release,
+/// `ε` the false-hit and `δ` the miss probability, and `S` the unknown strength,
+/// marginalised over a log-spaced set of values with a flat prior. Every look counts, hits
+/// and non-hits, each with a weight below 1 because neighbouring seconds are not
+/// independent. Looks further than ``LocalisationSettings/maximumRange`` downwind of a cell,
+/// upwind of it, or more than 4 σy off the plume's axis tell nothing about it and are
+/// skipped (pruning costs no accuracy beyond e^-8 of a plume's concentration).
+///
+/// See Pudykiewicz 1998 and Keats, Yee & Lien 2007 for source-term estimation, Briggs 1973
+/// for the dispersion formulas (Turner's Workbook of Atmospheric Dispersion Estimates).
+public enum SourceEstimator {
+    /// Crosswind spread σy (m) at a downwind distance (m): Briggs, open country, class C.
+    @inlinable
+    public static func sigmaY(_ x: Double) -> Double { max(1, 0.11 * x / (1 + 0.0001 * x).squareRoot()) }
+
+    /// Vertical spread σz (m) at a downwind distance (m): Briggs, open country, class D.
+    @inlinable
+    public static func sigmaZ(_ x: Double) -> Double { max(0.5, 0.06 * x / (1 + 0.0015 * x).squareRoot()) }
+
+    /// The posterior probability of the source's position over a grid.
+    ///
+    /// - Parameters:
+    ///   - observations: Looks at the plume (one per second of flight, say).
+    ///   - windEast, windNorth: The mean wind, m/s towards east and north.
+    ///   - bounds: The area searched; the grid is square, with cells of the larger side /
+    ///     `gridSize`.
+    ///   - settings: The model's assumptions.
+    /// - Returns: The normalised posterior.
+    /// - Complexity: O(n · k · s) for n observations, k cells in each one's upwind cone and
+    ///   s strengths.
+    public static func posterior(
+        observations: [PlumeObservation], windEast: Double, windNorth: Double, bounds: PlaneBounds,
+        settings: LocalisationSettings = LocalisationSettings()
+    ) -> GridMap {
+        let n = max(8, settings.gridSize)
+        let side = max(bounds.maxEast - bounds.minEast, bounds.maxNorth - bounds.minNorth, 1)
+        let cell = side / Double(n)
+        var map = GridMap(originEast: bounds.minEast, originNorth: bounds.minNorth, cellSize: cell, columns: n, rows: n,
+                          values: Array(repeating: 0, count: n * n))
+        let speed = (windEast * windEast + windNorth * windNorth).squareRoot()
+        guard speed > 0.05, !observations.isEmpty else { return map }
+        let ux = windEast / speed, uy = windNorth / speed  // downwind unit vector
+        let u = max(0.5, speed)
+        let logStrengths = settings.strengths.map { Double.log($0) }
+        let heights = settings.heightsAboveSource.isEmpty ? [8.0] : settings.heightsAboveSource
+        let s = logStrengths.count * heights.count
+        var logLikelihood = Array(repeating: 0.0, count: n * n * s)
+        let table = LikelihoodTable(settings)
+        let extraZ2 = settings.extraVerticalSpread * settings.extraVerticalSpread
+        let range = settings.maximumRange
+        let halfWidth = 4 * sigmaY(range) + cell
+        for o in observations {
+            // The cells upwind of the look, within range and the plume's width.
+            let farEast = o.east - ux * range, farNorth = o.north - uy * range
+            let e0 = min(o.east, farEast) - halfWidth, e1 = max(o.east, farEast) + halfWidth
+            let n0 = min(o.north, farNorth) - halfWidth, n1 = max(o.north, farNorth) + halfWidth
+            let c0 = max(0, Int(((e0 - map.originEast) / cell).rounded(.down)))
+            let c1 = min(n - 1, Int(((e1 - map.originEast) / cell).rounded(.up)))
+            let r0 = max(0, Int(((n0 - map.originNorth) / cell).rounded(.down)))
+            let r1 = min(n - 1, Int(((n1 - map.originNorth) / cell).rounded(.up)))
+            guard c0 <= c1, r0 <= r1 else { continue }
+            for row in r0...r1 {
+                let sn = map.originNorth + (Double(row) + 0.5) * cell
+                for column in c0...c1 {
+                    let se = map.originEast + (Double(column) + 0.5) * cell
+                    let dx = o.east - se, dy = o.north - sn
+                    let x = dx * ux + dy * uy
+                    guard x > 0.5, x < range else { continue }
+                    let y = -dx * uy + dy * ux
+                    let sy = sigmaY(x)
+                    guard abs(y) < 4 * sy else { continue }
+                    let sz = sigmaZ(x)
+                    let sz2 = sz * sz + extraZ2
+                    // log of the concentration per unit strength, at each height.
+                    let logBase = -0.5 * y * y / (sy * sy) - Double.log(Double.pi * u * sy * sz2.squareRoot())
+                    var base = (row * n + column) * s
+                    for h in heights {
+                        let logC = logBase - 0.5 * h * h / sz2
+                        for logS in logStrengths {
+                            logLikelihood[base] += table.increment(logSC: logS + logC, hit: o.hit)
+                            base += 1
+                        }
+                    }
+                }
+            }
+        }
+        // Marginalise the strength and the height, normalise.
+        var best = -Double.infinity
+        for v in logLikelihood where v > best { best = v }
+        var total = 0.0
+        for i in 0..<(n * n) {
+            var sum = 0.0
+            for k in 0..<s { sum += Double.exp(logLikelihood[i * s + k] - best) }
+            map.values[i] = sum
+            total += sum
+        }
+        if total > 0 { for i in map.values.indices { map.values[i] /= total } }
+        return map
+    }
+
+    /// Whether a look lies in the plume of a source: downwind within range and within
+    /// 3 σy of the axis.
+    public static func isInPlume(
+        observation o: PlumeObservation, sourceEast: Double, sourceNorth: Double, windEast: Double, windNorth: Double,
+        settings: LocalisationSettings = LocalisationSettings()
+    ) -> Bool {
+        let speed = (windEast * windEast + windNorth * windNorth).squareRoot()
+        guard speed > 0.05 else { return false }
+        let ux = windEast / speed, uy = windNorth / speed
+        let dx = o.east - sourceEast, dy = o.north - sourceNorth
+        let x = dx * ux + dy * uy
+        let y = -dx * uy + dy * ux
+        return x > -10 && x < settings.maximumRange && abs(y) < 3 * sigmaY(max(x, 0)) + 10
+    }
+
+    /// The sources on a posterior map: its highest peak, then further peaks at least
+    /// `separation` metres from those found that reach `relativeHeight` of the highest.
+    ///
+    /// Each source's probability is what lies within `separation` of its peak (and nearer
+    /// to it than to another peak); its 50 % and 95 % radii come from the smallest sets of
+    /// cells holding that share of it.
+    public static func sources(
+        in map: GridMap, maximumCount: Int = 3, separation: Double = 40, relativeHeight: Double = 0.15
+    ) -> [SourceEstimate] {
+        let n = map.columns
+        guard n > 0, map.values.count == n * map.rows, let top = map.values.max(), top > 0 else { return [] }
+        // Peaks: local maxima over the 3×3 neighbourhood, highest first.
+        var peaks: [(index: Int, value: Double)] = []
+        for row in 0..<map.rows {
+            for column in 0..<n {
+                let v = map.values[row * n + column]
+                guard v >= relativeHeight * top else { continue }
+                var isPeak = true
+                for dr in -1...1 {
+                    for dc in -1...1 where dr != 0 || dc != 0 {
+                        let r = row + dr, c = column + dc
+                        if r >= 0, r < map.rows, c >= 0, c < n, map.values[r * n + c] > v { isPeak = false }
+                    }
+                }
+                if isPeak { peaks.append((row * n + column, v)) }
+            }
+        }
+        peaks.sort { $0.value > $1.value }
+        var chosen: [(east: Double, north: Double)] = []
+        for p in peaks where chosen.count < maximumCount {
+            let c = map.centre(column: p.index % n, row: p.index / n)
+            if chosen.allSatisfy({ hypot($0.east - c.east, $0.north - c.north) >= separation }) { chosen.append(c) }
+        }
+        // Each cell within `separation` goes to its nearest peak.
+        var members = Array(repeating: [(value: Double, east: Double, north: Double)](), count: chosen.count)
+        for row in 0..<map.rows {
+            for column in 0..<n {
+                let v = map.values[row * n + column]
+                guard v > 0 else { continue }
+                let c = map.centre(column: column, row: row)
+                var nearest = -1, distance = separation
+                for (k, peak) in chosen.enumerated() {
+                    let d = hypot(peak.east - c.east, peak.north - c.north)
+                    if d < distance { nearest = k; distance = d }
+                }
+                if nearest >= 0 { members[nearest].append((v, c.east, c.north)) }
+            }
+        }
+        let cellArea = map.cellSize * map.cellSize
+        return members.compactMap { cells in
+            let mass = cells.reduce(0) { $0 + $1.value }
+            guard mass > 0 else { return nil }
+            let sorted = cells.sorted { $0.value > $1.value }
+            var cumulative = 0.0, count50 = 0, count95 = 0
+            var east = 0.0, north = 0.0, weight50 = 0.0
+            for (i, cell) in sorted.enumerated() {
+                if cumulative < 0.5 * mass {
+                    count50 = i + 1
+                    east += cell.value * cell.east
+                    north += cell.value * cell.north
+                    weight50 += cell.value
+                }
+                if cumulative < 0.95 * mass { count95 = i + 1 }
+                cumulative += cell.value
+            }
+            return SourceEstimate(
+                east: east / weight50, north: north / weight50,
+                radius50: (Double(count50) * cellArea / Double.pi).squareRoot(),
+                radius95: (Double(count95) * cellArea / Double.pi).squareRoot(), mass: mass)
+        }
+    }
+}
+
+/// The weighted log-likelihood increment of a look, relative to a look far from any
+/// plume, as a function of log(S·c), tabulated (the exp and log of every cell and strength
+/// would dominate the cost).
+struct LikelihoodTable {
+    static let low = -18.0, high = 8.0, step = 0.01
+    var hitTable: [Double] = []
+    var missTable: [Double] = []
+
+    init(_ settings: LocalisationSettings) {
+        let eps = settings.falseHitProbability, span = 1 - eps - settings.missProbability
+        let w = settings.observationWeight
+        let count = Int((Self.high - Self.low) / Self.step) + 2
+        for i in 0..<count {
+            let t = Self.low + Double(i) * Self.step
+            let p = eps + span * (1 - Double.exp(-Double.exp(t)))
+            hitTable.append(w * (Double.log(p) - Double.log(eps)))
+            missTable.append(w * (Double.log(1 - p) - Double.log(1 - eps)))
+        }
+    }
+
+    @inline(__always)
+    func increment(logSC t: Double, hit: Bool) -> Double {
+        if t <= Self.low { return 0 }
+        let table = hit ? hitTable : missTable
+        if t >= Self.high { return table[table.count - 1] }
+        let f = (t - Self.low) / Self.step
+        let i = Int(f)
+        let a = f - Double(i)
+        return table[i] + a * (table[i + 1] - table[i])
+    }
+}
+
+@inlinable
+func hypot(_ a: Double, _ b: Double) -> Double { (a * a + b * b).squareRoot() }

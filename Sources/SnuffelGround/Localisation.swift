@@ -1,0 +1,156 @@
+import SnuffelCore
+import SnuffelGeo
+
+/// A source found in a flight: where it most likely is, how sure, and what it is.
+public struct LocatedSource: Sendable {
+    /// The class of the detections it explains.
+    public var signatureClass: String
+    public var isConfounder: Bool
+    public var position: GeoPosition
+    /// Radii of circles with the area of the 50 % and 95 % credible regions, metres.
+    public var radius50: Double
+    public var radius95: Double
+    /// Confidence in the class: the share of the confidence-weighted votes of the
+    /// detections behind the source's hits that name it, times their mean confidence.
+    public var confidence: Double
+    /// The mean confidence of those detections that the source is a lab or dump.
+    public var labConfidence: Double
+    /// The detections behind the source's hits (sequence numbers), the seconds of flight
+    /// whose hits its plume explains, and the clear seconds used.
+    public var detections: [Int]
+    public var hitSeconds: Int
+    public var clearSeconds: Int
+}
+
+/// How a flight's sources were localised, or why not.
+public struct LocalisationResult: Sendable {
+    public var sources: [LocatedSource] = []
+    /// The wind used, m/s towards east and north, and where it came from.
+    public var wind: (east: Double, north: Double)?
+    public var windOrigin: String
+    /// Why nothing was localised, when so.
+    public var note: String?
+    /// The tangent plane of the maps.
+    public var plane: LocalTangentPlane?
+    /// The posterior map of each source's search, in the order found.
+    public var posteriors: [GridMap] = []
+}
+
+/// Localises the sources behind a replay's detections, class by class.
+public enum Localisation {
+    /// Estimates where the sources are.
+    ///
+    /// For each class with detections, every second of the flight is a look at that class's
+    /// plume: a hit when the sensors were in a hit during a detection of the class, a clear
+    /// look when they were quiet outside every detection (seconds inside detections of other
+    /// classes, or hits no detection confirmed, say nothing about it). The looks go to
+    /// ``SourceEstimator`` with the wind, and each peak of its posterior is a source of the
+    /// class. Confounders are localised the same way and kept apart from labs.
+    ///
+    /// - Parameters:
+    ///   - result: A replay.
+    ///   - wind: The wind to use (m/s towards east and north) instead of the log's.
+    ///   - settings: The plume model's assumptions.
+    public static func locate(
+        _ result: ReplayResult, wind given: (east: Double, north: Double)? = nil,
+        settings: LocalisationSettings = LocalisationSettings()
+    ) -> LocalisationResult {
+        var out = LocalisationResult(wind: nil, windOrigin: "none")
+        if let given {
+            out.wind = given
+            out.windOrigin = "given"
+        } else if !result.wind.isEmpty {
+            let n = Double(result.wind.count)
+            out.wind = (result.wind.reduce(0) { $0 + Double($1.east) } / n, result.wind.reduce(0) { $0 + Double($1.north) } / n)
+            out.windOrigin = "the log's wind records (mean of \(result.wind.count))"
+        }
+        guard let wind = out.wind else {
+            out.note = "no wind known: the log records none; give it with --wind SPEED,FROM_DEG"
+            return out
+        }
+        guard let first = result.track.points.first else {
+            out.note = "no positions: nothing to localise"
+            return out
+        }
+        let plane = LocalTangentPlane(origin: first.position)
+        out.plane = plane
+        let activity = result.activity
+        // Where the air of each second entered the inlet.
+        var places: [(east: Double, north: Double)?] = []
+        for i in activity.hit.indices {
+            if let fix = result.track.fix(at: activity.time(ofSecond: i)) {
+                let o = plane.offset(of: fix.position)
+                places.append((o.east, o.north))
+            } else {
+                places.append(nil)
+            }
+        }
+        guard let bounds = PlaneBounds.around(places.compactMap { $0 }, margin: settings.margin) else {
+            out.note = "no positions during the samples: nothing to localise"
+            return out
+        }
+        // Which detections cover each second.
+        var covering = Array(repeating: [Int](), count: activity.hit.count)
+        if let start = activity.start {
+            for (k, d) in result.detections.enumerated() where d.end >= start {
+                let a = Int((d.onset &- min(d.onset, start)) / 1_000_000)
+                let b = min(activity.hit.count - 1, Int((d.end - start) / 1_000_000))
+                if a <= b { for i in a...b { covering[i].append(k) } }
+            }
+        }
+        // Hits confirmed by a detection, and clear seconds outside every detection.
+        var hits: [(second: Int, look: PlumeObservation)] = []
+        var clear: [PlumeObservation] = []
+        for i in activity.hit.indices {
+            guard let place = places[i] else { continue }
+            if activity.hit[i] && !covering[i].isEmpty {
+                hits.append((i, PlumeObservation(east: place.east, north: place.north, hit: true)))
+            } else if !activity.hit[i] && covering[i].isEmpty {
+                clear.append(PlumeObservation(east: place.east, north: place.north, hit: false))
+            }
+        }
+        // Sources one by one: the best single source for the hits left, then the hits its
+        // plume explains are set aside and the next is sought among the rest.
+        let library = result.configuration.pipeline.library
+        let speed = (wind.east * wind.east + wind.north * wind.north).squareRoot()
+        var remaining = hits
+        while remaining.count >= settings.minimumHits, out.sources.count < settings.maximumSources {
+            let map = SourceEstimator.posterior(
+                observations: remaining.map(\.look) + clear, windEast: wind.east, windNorth: wind.north, bounds: bounds,
+                settings: settings)
+            guard let best = SourceEstimator.sources(in: map, maximumCount: 1).first else { break }
+            let explained = remaining.filter {
+                SourceEstimator.isInPlume(observation: $0.look, sourceEast: best.east, sourceNorth: best.north,
+                                          windEast: wind.east, windNorth: wind.north, settings: settings)
+            }
+            guard explained.count >= settings.minimumHits else { break }
+            remaining.removeAll { h in explained.contains { $0.second == h.second } }
+            // The class: the detections behind the explained hits vote with their confidence.
+            var votes: [String: Double] = [:]
+            var threat = 0.0, weight = 0.0
+            var sequences: Set<Int> = []
+            for h in explained {
+                for k in covering[h.second] {
+                    let d = result.detections[k]
+                    guard d.signatureClass != nil else { continue }
+                    votes[result.className(d), default: 0] += d.confidence
+                    threat += d.threatConfidence
+                    weight += 1
+                    sequences.insert(d.sequence)
+                }
+            }
+            guard let (name, vote) = votes.max(by: { $0.value < $1.value }) else { continue }
+            let total = votes.values.reduce(0, +)
+            let confounder = library.classes.first { $0.id == name }?.isConfounder ?? false
+            out.sources.append(LocatedSource(
+                signatureClass: name, isConfounder: confounder, position: plane.position(east: best.east, north: best.north),
+                radius50: best.radius50, radius95: best.radius95, confidence: vote / max(1e-9, total) * (total / max(1, weight)),
+                labConfidence: weight > 0 ? threat / weight : 0,
+                detections: sequences.sorted(), hitSeconds: explained.count, clearSeconds: clear.count))
+            out.posteriors.append(map)
+            _ = speed
+        }
+        if out.sources.isEmpty { out.note = "no detection of a known class had hits with positions" }
+        return out
+    }
+}
