@@ -310,7 +310,7 @@ public enum Replay {
             case .detection(let d, let complete):
                 records += 1
                 if complete { recorded.append(d) }
-            case .health, .logging, .dropout:
+            case .health, .logging, .dropout, .topic:
                 records += 1
             }
             if let progress, let size, size > 0, reader.consumedByteCount - lastReport > 1 << 20 {
