@@ -50,6 +50,9 @@ public struct ReplayOptions: Sendable {
     public var skipBadRows = false
     /// Horizontal accuracy of a GPS fix when the log does not say, 1σ metres.
     public var gpsAccuracy = 2.5
+    /// An autopilot log (tlog, DataFlash .bin, PX4 .ulg) whose positions and wind replace
+    /// the sensor data's own, aligned by UTC.
+    public var autopilotPath: String?
 
     public init(configuration: PayloadConfiguration? = nil, defaultConfigurationPath: String? = nil, skipBadRows: Bool = false) {
         self.configuration = configuration
@@ -102,6 +105,10 @@ public struct ReplayResult: Sendable {
     public var recordedDetections: [Detection] = []
     /// Info messages of the log that are plain strings, by key.
     public var info: [String: String] = [:]
+    /// The autopilot log whose positions and wind replaced the input's own, if one was given.
+    public var autopilot: AutopilotLog?
+    /// With an autopilot log: how many positions the input itself had (replaced).
+    public var ownPositions = 0
 
     /// A time of the samples' clock in UTC µs, when known.
     public func utc(_ time: UInt64) -> UInt64? {
@@ -128,12 +135,18 @@ public enum Replay {
         observe: ((Sample, Pipeline) -> Void)? = nil
     ) throws(ReplayError) -> ReplayResult {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        var result: ReplayResult
         switch try FlightLogFormat.detect(path: path) {
         case .ulog:
-            return try replayULog(path: path, size: size, options: options, progress: progress, observe: observe)
+            result = try replayULog(path: path, size: size, options: options, progress: progress, observe: observe)
         case .csv:
-            return try replayCSV(path: path, options: options, observe: observe)
+            result = try replayCSV(path: path, options: options, observe: observe)
         }
+        if let autopilot = options.autopilotPath {
+            try applyAutopilot(&result, path: autopilot)
+            geotag(&result, options: options)
+        }
+        return result
     }
 
     /// Loads the configuration to use: the override, or (for CSV) the default file.
