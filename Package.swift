@@ -61,6 +61,9 @@ let package = Package(
         ),
         // libFuzzer target for the ULog reader; scripts/fuzz builds and runs it.
         .executableTarget(name: "fuzz-ulog", dependencies: ["SnuffelWire"]),
+        // libFuzzer targets for the MAVLink frame decoder and tlog reader, and the DataFlash reader.
+        .executableTarget(name: "fuzz-mavlink", dependencies: ["SnuffelWire"]),
+        .executableTarget(name: "fuzz-dataflash", dependencies: ["SnuffelWire"]),
         .testTarget(
             name: "SnuffelCoreTests",
             dependencies: ["SnuffelCore", "SnuffelSim", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
@@ -72,11 +75,11 @@ let package = Package(
         .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel"]),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore", "SnuffelSim"]),
         .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
-        .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
+        .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore", "SnuffelTestSupport"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
         .testTarget(
             name: "SnuffelGroundTests",
-            dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire"]
+            dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire", "SnuffelTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

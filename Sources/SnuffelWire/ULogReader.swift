@@ -489,7 +489,6 @@ public struct ULogReader: Sendable {
             if definitionBytes > maximumDefinitionBytes { throw .definitionsTooLarge(limit: maximumDefinitionBytes) }
             if offset > 65_535 { throw .formatTooLarge(ulogErrorText(prefix.utf8)) }
         }
-        layout.size = max(layout.size, offset)
     }
 
     /// The size of a field type; nested types are summed, at most 8 deep.
@@ -632,13 +631,16 @@ public struct ULogTopicLayout: Sendable, Equatable {
 
     /// The fields in format order.
     public private(set) var fields: [Field] = []
-    /// The payload size (after the message id) the format states.
+    /// The least payload size (after the message id) that holds every field: the format's
+    /// size without trailing padding.
     public internal(set) var size = 0
     private var index: [String: Int] = [:]
 
     mutating func add(name: String, type: String, offset: Int, count: Int) {
         if index[name] == nil { index[name] = fields.count }
         fields.append(Field(name: name, type: type, offset: offset, count: count))
+        // Trailing padding does not count: PX4's logger leaves it out of data messages.
+        size = max(size, offset + (ULog.basicSize(type[...]) ?? 1) * count)
     }
 
     /// The field with this flattened name.
