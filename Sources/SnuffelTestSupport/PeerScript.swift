@@ -9,6 +9,9 @@ public enum PeerScript {
     /// A peer script could not run or failed.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        /// Creates a failure with its message.
+        public init(description: String) { self.description = description }
     }
 
     /// Runs `python3 Tests/peers/SCRIPT ARGUMENTS...` and returns its standard output.

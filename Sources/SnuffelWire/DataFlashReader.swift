@@ -225,8 +225,9 @@ public struct DataFlashReader: Sendable {
     public private(set) var droppedByteCount = 0
     /// Records of types whose format this reader cannot decode (skipped whole).
     public private(set) var undecodableCount = 0
-    /// Once ``next()`` returned nil at the end of the input: the bytes of an incomplete
-    /// record at the end (0 for a whole log).
+    /// Once ``next()`` returned nil at the end of the input: the bytes after the last
+    /// record (a record cut short, or garbage; 0 for a whole log), also counted in
+    /// ``droppedByteCount`` when they start like a record.
     public private(set) var truncatedByteCount: Int?
     /// The first bytes skipped, and why.
     public private(set) var firstError: DataFlashError?
@@ -242,6 +243,7 @@ public struct DataFlashReader: Sendable {
     var base = 0
     var inputEnded = false
     var file: FileSource?
+    var lastRecordEnd = 0
 
     /// Creates a reader that is fed bytes with ``append(contentsOf:)``.
     public init() {}
@@ -293,7 +295,15 @@ public struct DataFlashReader: Sendable {
                 }
                 continue
             }
-            if inputEnded { truncatedByteCount = buffer.count - readIndex }
+            guard inputEnded else { return nil }
+            // A record that runs past the end: cut, or a false head. Skip a byte and look
+            // on; what follows the last record is the truncated part.
+            if readIndex < buffer.count {
+                readIndex += 1
+                droppedByteCount += 1
+                continue
+            }
+            truncatedByteCount = consumedByteCount - lastRecordEnd
             return nil
         }
     }
@@ -318,9 +328,16 @@ public struct DataFlashReader: Sendable {
                 let message = DataFlashMessage(format: format, payload: payload)
                 let length = Int(payload[1])
                 let type = payload[0]
-                guard length >= 3, type != DataFlash.formatType else {
+                // A log may describe FMT itself (ArduPilot does): that one is kept as is.
+                guard length >= 3, type != DataFlash.formatType || length == DataFlash.formatLength else {
                     skip(.badFormat(type: type))
                     continue
+                }
+                if type == DataFlash.formatType {
+                    readIndex += format.length
+                    lastRecordEnd = consumedByteCount
+                    messageCount += 1
+                    return message
                 }
                 let labels = message.value(at: 4).map { value -> [String] in
                     guard case .text(let text) = value, !text.isEmpty else { return [] }
@@ -332,10 +349,12 @@ public struct DataFlashReader: Sendable {
                 if case .text(let text)? = message.value(at: 2) { name = text } else { name = "" }
                 formats[type] = DataFlashFormat(type: type, length: length, name: name, format: formatText, labels: labels)
                 readIndex += format.length
+                lastRecordEnd = consumedByteCount
                 messageCount += 1
                 return message
             }
             readIndex += format.length
+            lastRecordEnd = consumedByteCount
             guard format.isDecodable else {
                 undecodableCount += 1
                 continue

@@ -300,7 +300,8 @@ public struct MAVLinkFrameDecoder: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
-    /// Marks the end of the input: an incomplete frame left is dropped and counted.
+    /// Marks the end of the input: an incomplete frame left is skipped and counted, and
+    /// frames after its start are still found.
     public mutating func finish() {
         inputEnded = true
     }
@@ -325,11 +326,12 @@ public struct MAVLinkFrameDecoder: Sendable {
                 frameCount += 1
                 return frame
             case .needMore:
-                if inputEnded {
-                    droppedByteCount += buffer.count - readIndex
-                    readIndex = buffer.count
-                }
-                return nil
+                // At the end of the input, a frame that runs past it is cut (or a start
+                // byte inside other data): skip its start byte and look on, since whole
+                // frames may follow it.
+                guard inputEnded else { return nil }
+                droppedByteCount += 1
+                readIndex += 1
             case .invalid(let problem):
                 if let problem { note(problem, at: base + start) }
                 droppedByteCount += 1

@@ -38,8 +38,9 @@ public struct TLogReader: Sendable {
     public private(set) var crcErrorCount = 0
     /// Bytes skipped between records (garbage, corrupted records).
     public private(set) var droppedByteCount = 0
-    /// Once ``next()`` returned nil at the end of the input: the bytes of an incomplete
-    /// record at the end (0 for a whole log).
+    /// Once ``next()`` returned nil at the end of the input: the bytes after the last
+    /// record (a record cut short, or garbage; 0 for a whole log). They are also counted in
+    /// ``droppedByteCount``.
     public private(set) var truncatedByteCount: Int?
     /// The first bad frame, with its offset in the input.
     public private(set) var firstError: MAVLinkStreamError?
@@ -53,6 +54,7 @@ public struct TLogReader: Sendable {
     var base = 0
     var inputEnded = false
     var file: FileSource?
+    var lastRecordEnd = 0
 
     /// Creates a reader that is fed bytes with ``append(contentsOf:)``.
     public init(table: MAVLinkMessageTable = .ardupilotmega) {
@@ -110,10 +112,15 @@ public struct TLogReader: Sendable {
                     }
                     continue
                 }
-                if inputEnded {
-                    truncatedByteCount = buffer.count - readIndex
-                    return nil
+                guard inputEnded else { return nil }
+                // A record that runs past the end: cut, or a false start. Skip a byte and
+                // look on; what follows the last record is the truncated part.
+                if readIndex < buffer.count {
+                    readIndex += 1
+                    droppedByteCount += 1
+                    continue
                 }
+                truncatedByteCount = consumedByteCount - lastRecordEnd
                 return nil
             }
         }
@@ -156,6 +163,7 @@ public struct TLogReader: Sendable {
                 uncheckedRecordCount += 1
             }
             readIndex = start + size
+            lastRecordEnd = consumedByteCount
             recordCount += 1
             return .record(TLogRecord(time: time, frame: frame))
         }
