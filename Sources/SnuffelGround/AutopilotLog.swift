@@ -128,6 +128,20 @@ public struct AutopilotLog: Sendable {
             spread: sorted[sorted.count - 1] &- sorted[0])
     }
 
+    /// Items timed on the boot clock, with their time set to UTC; those before the epoch
+    /// are left out.
+    static func placed<T>(
+        _ items: [(boot: Int64, T)], _ alignment: AutopilotClockAlignment, _ setTime: (inout T, UInt64) -> Void
+    ) -> [T] {
+        items.compactMap { boot, item in
+            utc(boot, alignment).map { time in
+                var item = item
+                setTime(&item, time)
+                return item
+            }
+        }
+    }
+
     /// A boot-clock time in UTC µs, or nil if it falls before the epoch.
     static func utc(_ boot: Int64, _ alignment: AutopilotClockAlignment) -> UInt64? {
         let t = boot &+ alignment.offset
@@ -209,7 +223,7 @@ public struct AutopilotLog: Sendable {
                     Self.utc(boot, alignment).map { var p = point; p.time = $0; return p }
                 }
             }
-            log.attitudes = attitudes.compactMap { boot, a in Self.utc(boot, alignment).map { var a = a; a.utc = $0; return a } }
+            log.attitudes = placed(attitudes, alignment) { $0.utc = $1 }
         }
         if log.fixes.isEmpty && !gps.isEmpty {
             log.positionSource = "GPS_RAW_INT"
@@ -292,9 +306,9 @@ public struct AutopilotLog: Sendable {
         }
         let chosen = pos.isEmpty ? gps : pos
         log.positionSource = pos.isEmpty ? "GPS" : "POS"
-        log.fixes = chosen.compactMap { boot, p in utc(boot, alignment).map { var p = p; p.time = $0; return p } }
-        log.attitudes = attitudes.compactMap { boot, a in utc(boot, alignment).map { var a = a; a.utc = $0; return a } }
-        log.wind = wind.compactMap { boot, w in utc(boot, alignment).map { var w = w; w.utc = $0; return w } }
+        log.fixes = placed(chosen, alignment) { $0.time = $1 }
+        log.attitudes = placed(attitudes, alignment) { $0.utc = $1 }
+        log.wind = placed(wind, alignment) { $0.utc = $1 }
         return log
     }
 
@@ -371,9 +385,9 @@ public struct AutopilotLog: Sendable {
         }
         let chosen = global.isEmpty ? gps : global
         log.positionSource = global.isEmpty ? (gpsTopic.isEmpty ? "vehicle_gps_position" : gpsTopic) : "vehicle_global_position"
-        log.fixes = chosen.compactMap { boot, p in utc(boot, alignment).map { var p = p; p.time = $0; return p } }
-        log.attitudes = attitudes.compactMap { boot, a in utc(boot, alignment).map { var a = a; a.utc = $0; return a } }
-        log.wind = wind.compactMap { boot, w in utc(boot, alignment).map { var w = w; w.utc = $0; return w } }
+        log.fixes = placed(chosen, alignment) { $0.time = $1 }
+        log.attitudes = placed(attitudes, alignment) { $0.utc = $1 }
+        log.wind = placed(wind, alignment) { $0.utc = $1 }
         return log
     }
 }

@@ -232,17 +232,13 @@ public struct DataFlashReader: Sendable {
     /// The first bytes skipped, and why.
     public private(set) var firstError: DataFlashError?
     /// A read error of the file, which ends the input.
-    public private(set) var readError: FileReadError?
+    public var readError: FileReadError? { input.readError }
     /// The formats read so far, by type.
     public private(set) var formats: [UInt8: DataFlashFormat] = [DataFlash.formatType: .fmt]
     /// The bytes of the input consumed.
-    public var consumedByteCount: Int { base + readIndex }
+    public var consumedByteCount: Int { input.consumed }
 
-    var buffer: [UInt8] = []
-    var readIndex = 0
-    var base = 0
-    var inputEnded = false
-    var file: FileSource?
+    var input = ChunkedInput()
     var lastRecordEnd = 0
 
     /// Creates a reader that is fed bytes with ``append(contentsOf:)``.
@@ -250,34 +246,24 @@ public struct DataFlashReader: Sendable {
 
     /// Creates a reader of bytes that are all at hand.
     public init(bytes: some Collection<UInt8>) {
-        buffer = Array(bytes)
-        inputEnded = true
+        input = ChunkedInput(bytes: bytes)
     }
 
     /// Creates a reader of a file, read in chunks as records are taken.
     /// - Throws: ``FileOpenError`` if the file cannot be opened.
     public init(contentsOfFile path: String) throws(FileOpenError) {
-        file = try FileSource(openingForReading: path)
+        input = try ChunkedInput(contentsOfFile: path)
     }
 
     /// Adds bytes to the input.
     /// - Precondition: the reader was not made from a file or all its bytes, and
     ///   ``finish()`` was not called.
     public mutating func append(contentsOf bytes: some Sequence<UInt8>) {
-        precondition(!inputEnded && file == nil, "DataFlashReader: append after the end of the input")
-        compact()
-        buffer.append(contentsOf: bytes)
+        input.append(contentsOf: bytes, reader: "DataFlashReader")
     }
 
     /// Marks the end of the input.
-    public mutating func finish() { inputEnded = true }
-
-    private mutating func compact() {
-        guard readIndex > 0 else { return }
-        buffer.removeSubrange(0..<readIndex)
-        base += readIndex
-        readIndex = 0
-    }
+    public mutating func finish() { input.ended = true }
 
     /// The next record, or nil when more bytes are needed or (once the input has ended)
     /// at the end.
@@ -285,21 +271,12 @@ public struct DataFlashReader: Sendable {
         while true {
             if let message = step() { return message }
             // step() returned nil: more bytes are needed.
-            if !inputEnded, file != nil {
-                compact()
-                switch file?.read(appendingTo: &buffer) ?? .success(0) {
-                case .success(let count): if count == 0 { inputEnded = true }
-                case .failure(let failure):
-                    readError = FileReadError(offset: consumedByteCount, code: failure.code, message: failure.message)
-                    inputEnded = true
-                }
-                continue
-            }
-            guard inputEnded else { return nil }
+            if input.refill() { continue }
+            guard input.ended else { return nil }
             // A record that runs past the end: cut, or a false head. Skip a byte and look
             // on; what follows the last record is the truncated part.
-            if readIndex < buffer.count {
-                readIndex += 1
+            if input.available > 0 {
+                input.readIndex += 1
                 droppedByteCount += 1
                 continue
             }
@@ -311,9 +288,10 @@ public struct DataFlashReader: Sendable {
     /// Consumes records until one is returned or more bytes are needed (nil).
     private mutating func step() -> DataFlashMessage? {
         while true {
-            let available = buffer.count - readIndex
+            let available = input.available
             guard available >= 3 else { return nil }
-            let i = readIndex
+            let i = input.readIndex
+            let buffer = input.buffer
             guard buffer[i] == DataFlash.head.0, buffer[i + 1] == DataFlash.head.1 else {
                 skip(.noRecordHead)
                 continue
@@ -334,7 +312,7 @@ public struct DataFlashReader: Sendable {
                     continue
                 }
                 if type == DataFlash.formatType {
-                    readIndex += format.length
+                    input.readIndex += format.length
                     lastRecordEnd = consumedByteCount
                     messageCount += 1
                     return message
@@ -348,12 +326,12 @@ public struct DataFlashReader: Sendable {
                 let name: String
                 if case .text(let text)? = message.value(at: 2) { name = text } else { name = "" }
                 formats[type] = DataFlashFormat(type: type, length: length, name: name, format: formatText, labels: labels)
-                readIndex += format.length
+                input.readIndex += format.length
                 lastRecordEnd = consumedByteCount
                 messageCount += 1
                 return message
             }
-            readIndex += format.length
+            input.readIndex += format.length
             lastRecordEnd = consumedByteCount
             guard format.isDecodable else {
                 undecodableCount += 1
@@ -366,7 +344,7 @@ public struct DataFlashReader: Sendable {
 
     private mutating func skip(_ problem: DataFlashProblem) {
         if firstError == nil { firstError = DataFlashError(offset: consumedByteCount, problem: problem) }
-        readIndex += 1
+        input.readIndex += 1
         droppedByteCount += 1
     }
 }

@@ -45,15 +45,11 @@ public struct TLogReader: Sendable {
     /// The first bad frame, with its offset in the input.
     public private(set) var firstError: MAVLinkStreamError?
     /// A read error of the file, which ends the input.
-    public private(set) var readError: FileReadError?
+    public var readError: FileReadError? { input.readError }
     /// The bytes of the input consumed.
-    public var consumedByteCount: Int { base + readIndex }
+    public var consumedByteCount: Int { input.consumed }
 
-    var buffer: [UInt8] = []
-    var readIndex = 0
-    var base = 0
-    var inputEnded = false
-    var file: FileSource?
+    var input = ChunkedInput()
     var lastRecordEnd = 0
 
     /// Creates a reader that is fed bytes with ``append(contentsOf:)``.
@@ -64,35 +60,25 @@ public struct TLogReader: Sendable {
     /// Creates a reader of bytes that are all at hand.
     public init(bytes: some Collection<UInt8>, table: MAVLinkMessageTable = .ardupilotmega) {
         self.table = table
-        buffer = Array(bytes)
-        inputEnded = true
+        input = ChunkedInput(bytes: bytes)
     }
 
     /// Creates a reader of a file, read in chunks as records are taken.
     /// - Throws: ``FileOpenError`` if the file cannot be opened.
     public init(contentsOfFile path: String, table: MAVLinkMessageTable = .ardupilotmega) throws(FileOpenError) {
         self.table = table
-        file = try FileSource(openingForReading: path)
+        input = try ChunkedInput(contentsOfFile: path)
     }
 
     /// Adds bytes to the input.
     /// - Precondition: the reader was not made from a file or all its bytes, and
     ///   ``finish()`` was not called.
     public mutating func append(contentsOf bytes: some Sequence<UInt8>) {
-        precondition(!inputEnded && file == nil, "TLogReader: append after the end of the input")
-        compact()
-        buffer.append(contentsOf: bytes)
+        input.append(contentsOf: bytes, reader: "TLogReader")
     }
 
     /// Marks the end of the input.
-    public mutating func finish() { inputEnded = true }
-
-    private mutating func compact() {
-        guard readIndex > 0 else { return }
-        buffer.removeSubrange(0..<readIndex)
-        base += readIndex
-        readIndex = 0
-    }
+    public mutating func finish() { input.ended = true }
 
     /// The next record, or nil when more bytes are needed or (once the input has ended)
     /// at the end.
@@ -102,21 +88,12 @@ public struct TLogReader: Sendable {
             case .record(let record): return record
             case .skipped: continue
             case .needMore:
-                if !inputEnded, file != nil {
-                    compact()
-                    switch file?.read(appendingTo: &buffer) ?? .success(0) {
-                    case .success(let count): if count == 0 { inputEnded = true }
-                    case .failure(let failure):
-                        readError = FileReadError(offset: consumedByteCount, code: failure.code, message: failure.message)
-                        inputEnded = true
-                    }
-                    continue
-                }
-                guard inputEnded else { return nil }
+                if input.refill() { continue }
+                guard input.ended else { return nil }
                 // A record that runs past the end: cut, or a false start. Skip a byte and
                 // look on; what follows the last record is the truncated part.
-                if readIndex < buffer.count {
-                    readIndex += 1
+                if input.available > 0 {
+                    input.readIndex += 1
                     droppedByteCount += 1
                     continue
                 }
@@ -133,25 +110,26 @@ public struct TLogReader: Sendable {
     }
 
     private mutating func step() -> Step {
-        let available = buffer.count - readIndex
-        let start = readIndex + Self.timestampSize
+        let available = input.available
+        let start = input.readIndex + Self.timestampSize
         guard available > Self.timestampSize else { return .needMore }
+        let buffer = input.buffer
         switch MAVLinkParse.parse(buffer, at: start, end: buffer.count, table: table, acceptUnknown: true) {
         case .needMore:
             return .needMore
         case .invalid(let problem):
             if case .badCRC = problem { crcErrorCount += 1 }
             if let problem, firstError == nil { firstError = MAVLinkStreamError(offset: consumedByteCount, problem: problem) }
-            readIndex += 1
+            input.readIndex += 1
             droppedByteCount += 1
             return .skipped
         case .frame(let frame, let size):
-            let time = timestamp(at: readIndex)
+            let time = timestamp(at: input.readIndex)
             if !frame.isChecked {
                 // Unchecked: believe it only if the next record starts right after it.
                 let next = start + size
                 if next + Self.timestampSize >= buffer.count {
-                    if !inputEnded { return .needMore }
+                    if !input.ended { return .needMore }
                     if next != buffer.count { return skip(frame) }
                 } else {
                     let first = buffer[next + Self.timestampSize]
@@ -162,7 +140,7 @@ public struct TLogReader: Sendable {
                 }
                 uncheckedRecordCount += 1
             }
-            readIndex = start + size
+            input.readIndex = start + size
             lastRecordEnd = consumedByteCount
             recordCount += 1
             return .record(TLogRecord(time: time, frame: frame))
@@ -173,14 +151,14 @@ public struct TLogReader: Sendable {
         if firstError == nil {
             firstError = MAVLinkStreamError(offset: consumedByteCount, problem: .unknownMessage(frame.messageID))
         }
-        readIndex += 1
+        input.readIndex += 1
         droppedByteCount += 1
         return .skipped
     }
 
     private func timestamp(at i: Int) -> UInt64 {
         var value: UInt64 = 0
-        for k in 0..<Self.timestampSize { value = value << 8 | UInt64(buffer[i + k]) }
+        for k in 0..<Self.timestampSize { value = value << 8 | UInt64(input.buffer[i + k]) }
         return value
     }
 }

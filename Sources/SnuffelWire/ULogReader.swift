@@ -372,20 +372,7 @@ public struct ULogReader: Sendable {
     }
 
     private func decodeValue(type: String, _ value: ArraySlice<UInt8>) -> ULogInfoValue {
-        if type.hasPrefix("char[") { return .string(ulogText(value)) }
-        guard let size = ULog.basicSize(type[...]), size == value.count else { return .bytes(Array(value)) }
-        var bits: UInt64 = 0
-        for (i, byte) in value.enumerated() { bits |= UInt64(byte) << (8 * UInt64(i)) }
-        switch type {
-        case "int8_t": return .integer(Int64(Int8(truncatingIfNeeded: bits)))
-        case "int16_t": return .integer(Int64(Int16(truncatingIfNeeded: bits)))
-        case "int32_t": return .integer(Int64(Int32(truncatingIfNeeded: bits)))
-        case "int64_t": return .integer(Int64(bitPattern: bits))
-        case "float": return .floatingPoint(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits))))
-        case "double": return .floatingPoint(Double(bitPattern: bits))
-        case "char": return .string(ulogText(value))
-        default: return .unsignedInteger(bits)
-        }
+        ulogValue(type: type, value)
     }
 
     /// Parses `name:type field;type[N] field;...` and stores it.
@@ -665,18 +652,7 @@ public struct ULogTopicData: Sendable, Equatable {
     public func value(_ name: String) -> ULogInfoValue? {
         guard let field = layout.field(name), field.offset + field.count <= payload.count else { return nil }
         let bytes = payload[field.offset..<(field.offset + (ULog.basicSize(field.type[...]) ?? 1) * field.count)]
-        if field.type == "char" { return .string(ulogText(bytes)) }
-        var bits: UInt64 = 0
-        for (i, byte) in bytes.enumerated() { bits |= UInt64(byte) << (8 * UInt64(i)) }
-        switch field.type {
-        case "int8_t": return .integer(Int64(Int8(truncatingIfNeeded: bits)))
-        case "int16_t": return .integer(Int64(Int16(truncatingIfNeeded: bits)))
-        case "int32_t": return .integer(Int64(Int32(truncatingIfNeeded: bits)))
-        case "int64_t": return .integer(Int64(bitPattern: bits))
-        case "float": return .floatingPoint(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits))))
-        case "double": return .floatingPoint(Double(bitPattern: bits))
-        default: return .unsignedInteger(bits)
-        }
+        return ulogValue(type: field.type == "char" && field.count > 1 ? "char[\(field.count)]" : field.type, bytes)
     }
 
     /// The field as a number, or nil if it is absent or text.
@@ -694,4 +670,23 @@ func ulogText(_ bytes: ArraySlice<UInt8>) -> String {
     var end = bytes.endIndex
     while end > bytes.startIndex && bytes[end - 1] == 0 { end -= 1 }
     return String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
+}
+
+/// A value of a basic ULog type (or `char[N]`) from its little-endian bytes; the raw bytes
+/// when the type is not basic or the size does not match.
+func ulogValue(type: String, _ value: ArraySlice<UInt8>) -> ULogInfoValue {
+        if type.hasPrefix("char[") { return .string(ulogText(value)) }
+        guard let size = ULog.basicSize(type[...]), size == value.count else { return .bytes(Array(value)) }
+        var bits: UInt64 = 0
+        for (i, byte) in value.enumerated() { bits |= UInt64(byte) << (8 * UInt64(i)) }
+        switch type {
+        case "int8_t": return .integer(Int64(Int8(truncatingIfNeeded: bits)))
+        case "int16_t": return .integer(Int64(Int16(truncatingIfNeeded: bits)))
+        case "int32_t": return .integer(Int64(Int32(truncatingIfNeeded: bits)))
+        case "int64_t": return .integer(Int64(bitPattern: bits))
+        case "float": return .floatingPoint(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits))))
+        case "double": return .floatingPoint(Double(bitPattern: bits))
+        case "char": return .string(ulogText(value))
+        default: return .unsignedInteger(bits)
+        }
 }
