@@ -66,6 +66,9 @@ let package = Package(
         ),
         // libFuzzer target for the ULog reader; scripts/fuzz builds and runs it.
         .executableTarget(name: "fuzz-ulog", dependencies: ["SnuffelWire"]),
+        // libFuzzer targets for the MAVLink frame decoder and tlog reader, and the DataFlash reader.
+        .executableTarget(name: "fuzz-mavlink", dependencies: ["SnuffelWire"]),
+        .executableTarget(name: "fuzz-dataflash", dependencies: ["SnuffelWire"]),
         .testTarget(
             name: "SnuffelCoreTests",
             dependencies: ["SnuffelCore", "SnuffelSim", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
@@ -77,11 +80,11 @@ let package = Package(
         .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel"]),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore", "SnuffelSim"]),
         .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
-        .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
+        .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore", "SnuffelTestSupport", "SnuffelPeerTesting"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
         .testTarget(
             name: "SnuffelGroundTests",
-            dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire", "SnuffelPeerTesting"]
+            dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire", "SnuffelPeerTesting", "SnuffelTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

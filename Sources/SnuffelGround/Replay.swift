@@ -50,6 +50,9 @@ public struct ReplayOptions: Sendable {
     public var skipBadRows = false
     /// Horizontal accuracy of a GPS fix when the log does not say, 1σ metres.
     public var gpsAccuracy = 2.5
+    /// An autopilot log (tlog, DataFlash .bin, PX4 .ulg) whose positions and wind replace
+    /// the sensor data's own, aligned by UTC.
+    public var autopilotPath: String?
 
     public init(configuration: PayloadConfiguration? = nil, defaultConfigurationPath: String? = nil, skipBadRows: Bool = false) {
         self.configuration = configuration
@@ -105,6 +108,10 @@ public struct ReplayResult: Sendable {
     /// The flight second by second in inlet time: whether any gas channel was in a hit, and
     /// the largest signal in noise units. What localisation and gas maps are made from.
     public var activity = ActivityLog()
+    /// The autopilot log whose positions and wind replaced the input's own, if one was given.
+    public var autopilot: AutopilotLog?
+    /// With an autopilot log: how many positions the input itself had (replaced).
+    public var ownPositions = 0
 
     /// A time of the samples' clock in UTC µs, when known.
     public func utc(_ time: UInt64) -> UInt64? {
@@ -183,12 +190,18 @@ public enum Replay {
         observe: ((Sample, Pipeline) -> Void)? = nil
     ) throws(ReplayError) -> ReplayResult {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        var result: ReplayResult
         switch try FlightLogFormat.detect(path: path) {
         case .ulog:
-            return try replayULog(path: path, size: size, options: options, progress: progress, observe: observe)
+            result = try replayULog(path: path, size: size, options: options, progress: progress, observe: observe)
         case .csv:
-            return try replayCSV(path: path, size: size, options: options, progress: progress, observe: observe)
+            result = try replayCSV(path: path, size: size, options: options, progress: progress, observe: observe)
         }
+        if let autopilot = options.autopilotPath {
+            try applyAutopilot(&result, path: autopilot)
+            geotag(&result, options: options)
+        }
+        return result
     }
 
     /// Loads the configuration to use: the override, or (for CSV) the default file.
@@ -378,7 +391,7 @@ public enum Replay {
             case .detection(let d, let complete):
                 records += 1
                 if complete { recorded.append(d) }
-            case .health, .logging, .dropout:
+            case .health, .logging, .dropout, .topic:
                 records += 1
             }
             if let progress, let size, size > 0, reader.consumedByteCount - lastReport > 1 << 20 {

@@ -20,6 +20,8 @@ public enum Peer {
     /// A peer that could not run or failed.
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var description: String
+
+        public init(description: String) { self.description = description }
     }
 
     /// Runs `arguments` through `/usr/bin/env`.
@@ -54,5 +56,34 @@ public enum Peer {
             return .failure(Failure(description: "\(arguments.joined(separator: " ")) failed with status \(status): \(message)"))
         }
         return .success(Output(status: status, stdout: printed, stderr: message))
+    }
+}
+
+/// Runs the Python scripts in `Tests/peers` that compare Snuffel with other
+/// implementations (pymavlink, pyulog, ...).
+public enum PeerScript {
+    /// Whether `SNUFFEL_SKIP_PEERS=1` asks to skip the comparisons.
+    public static var skipped: Bool { Peer.skipped }
+
+    /// Runs `python3 Tests/peers/SCRIPT ARGUMENTS...` and returns its standard output.
+    ///
+    /// - Parameters:
+    ///   - script: The script's file name in `Tests/peers`.
+    ///   - arguments: Its arguments.
+    ///   - install: What to install when the peer is missing, for the message.
+    ///   - filePath: Any file of the repository's `Tests/<target>/` folder (pass `#filePath`).
+    /// - Throws: ``Peer/Failure`` naming the cause and what to install; a script exits
+    ///   with status 3 when a Python package it needs is missing.
+    public static func run(_ script: String, _ arguments: [String], install: String, filePath: String) throws -> Data {
+        let path = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("peers/\(script)").path
+        let output = try Peer.run(["python3", path] + arguments, install: install, allowFailure: true).get()
+        if output.status == 3 {
+            throw Peer.Failure(description: "a Python peer is not installed. Run scripts/test, which installs it (\(install)); or set SNUFFEL_SKIP_PEERS=1 to skip.\n\(output.stderr)")
+        }
+        guard output.status == 0 else {
+            throw Peer.Failure(description: "\(script) failed with status \(output.status)\n\(output.stderr)")
+        }
+        return Data(output.stdout.utf8)
     }
 }

@@ -23,6 +23,10 @@ import SnuffelCore
 /// once nil has come at the end of the input, ``truncatedByteCount`` tells how many bytes
 /// were left over after the last whole message (0 for a whole file).
 ///
+/// Data of other loggers' topics (PX4's `vehicle_global_position`, ...) is returned as
+/// ``ULogRecord/topic(_:)`` records for the topics named in ``foreignTopics``: their
+/// formats, nested types and arrays are flattened into named fields read on demand.
+///
 /// Errors are final: every later call throws the same ``ULogError``, which names the
 /// offset of the bad message. Memory stays bounded: a message's payload is at most
 /// ``maximumMessageSize`` bytes, formats and subscriptions together at most
@@ -53,6 +57,10 @@ public struct ULogReader: Sendable {
     public private(set) var truncatedByteCount: Int?
     /// The bytes of the input consumed: the offset of the next message.
     public var consumedByteCount: Int { base + readIndex }
+    /// Topics that are not Snuffel's whose data is returned as ``ULogRecord/topic(_:)``
+    /// (by format name, e.g. `vehicle_gps_position`); set it before the subscriptions are
+    /// read. Empty by default: other topics are skipped and counted.
+    public var foreignTopics: Set<String> = []
 
     // Input: `buffer[readIndex...]` is not yet consumed; `base` is the input offset of
     // `buffer[0]`.
@@ -90,6 +98,10 @@ public struct ULogReader: Sendable {
         var offsets: [Int]
         /// The least payload size (after the message id) that holds all the fields.
         var size: Int
+        /// The flattened fields of a foreign topic that is read, else nil.
+        var layout: ULogTopicLayout? = nil
+        /// The subscription's multi id (instance).
+        var multiID: UInt8 = 0
     }
 
     struct PendingInfo: Sendable {
@@ -288,7 +300,9 @@ public struct ULogReader: Sendable {
             }
         case T.addLogged:
             try need(3)
-            try addSubscription(id: u16(start + 1), name: ulogText(buffer[(start + 3)..<(start + size)]), size: size)
+            try addSubscription(
+                id: u16(start + 1), name: ulogText(buffer[(start + 3)..<(start + size)]), size: size,
+                multiID: buffer[start])
         case T.removeLogged:
             try need(2)
             subscriptions[u16(start)] = nil
@@ -297,6 +311,15 @@ public struct ULogReader: Sendable {
             let id = u16(start)
             guard let subscription = subscriptions[id] else { throw .unknownMessageID(id) }
             guard let topic = subscription.topic else {
+                if let layout = subscription.layout {
+                    guard size - 2 >= layout.size else {
+                        throw .dataTooShort(topic: subscription.name, size: size - 2, expected: layout.size)
+                    }
+                    ready.append(.topic(ULogTopicData(
+                        name: subscription.name, multiID: subscription.multiID, layout: layout,
+                        payload: Array(buffer[(start + 2)..<(start + 2 + layout.size)]))))
+                    return
+                }
                 skippedMessageCount += 1
                 return
             }
@@ -349,20 +372,7 @@ public struct ULogReader: Sendable {
     }
 
     private func decodeValue(type: String, _ value: ArraySlice<UInt8>) -> ULogInfoValue {
-        if type.hasPrefix("char[") { return .string(ulogText(value)) }
-        guard let size = ULog.basicSize(type[...]), size == value.count else { return .bytes(Array(value)) }
-        var bits: UInt64 = 0
-        for (i, byte) in value.enumerated() { bits |= UInt64(byte) << (8 * UInt64(i)) }
-        switch type {
-        case "int8_t": return .integer(Int64(Int8(truncatingIfNeeded: bits)))
-        case "int16_t": return .integer(Int64(Int16(truncatingIfNeeded: bits)))
-        case "int32_t": return .integer(Int64(Int32(truncatingIfNeeded: bits)))
-        case "int64_t": return .integer(Int64(bitPattern: bits))
-        case "float": return .floatingPoint(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits))))
-        case "double": return .floatingPoint(Double(bitPattern: bits))
-        case "char": return .string(ulogText(value))
-        default: return .unsignedInteger(bits)
-        }
+        ulogValue(type: type, value)
     }
 
     /// Parses `name:type field;type[N] field;...` and stores it.
@@ -395,12 +405,18 @@ public struct ULogReader: Sendable {
     }
 
     /// Adds a subscription, resolving the fields of a Snuffel topic.
-    private mutating func addSubscription(id: UInt16, name: String, size: Int) throws(ULogError.Reason) {
+    private mutating func addSubscription(id: UInt16, name: String, size: Int, multiID: UInt8) throws(ULogError.Reason) {
         definitionBytes += size
         if definitionBytes > maximumDefinitionBytes { throw .definitionsTooLarge(limit: maximumDefinitionBytes) }
         guard let fields = formats[name] else { throw .unknownFormat(ulogErrorText(name.utf8)) }
         guard let topic = SnuffelTopic(name: name) else {
-            subscriptions[id] = Subscription(name: name, topic: nil, offsets: [], size: 0)
+            var subscription = Subscription(name: name, topic: nil, offsets: [], size: 0, multiID: multiID)
+            if foreignTopics.contains(name) {
+                var layout = ULogTopicLayout()
+                try flatten(fields, prefix: "", at: 0, depth: 0, into: &layout)
+                subscription.layout = layout
+            }
+            subscriptions[id] = subscription
             return
         }
         // Offsets of the format's fields; nested types are sized, memoised.
@@ -423,6 +439,43 @@ public struct ULogReader: Sendable {
             end = max(end, found.offset + (ULog.basicSize(required.type[...]) ?? 0))
         }
         subscriptions[id] = Subscription(name: name, topic: topic, offsets: offsets, size: end)
+    }
+
+    /// Adds the basic fields of `fields` to `layout`, nested types and arrays flattened
+    /// (`parent.child`, `q[0]`; a `char[N]` stays one text field; `_padding` fields are
+    /// left out); counts 64 bytes per field against ``maximumDefinitionBytes``.
+    private mutating func flatten(
+        _ fields: [FormatField], prefix: String, at base: Int, depth: Int, into layout: inout ULogTopicLayout
+    ) throws(ULogError.Reason) {
+        guard depth < 8 else { throw .formatTooLarge(ulogErrorText(prefix.utf8)) }
+        var offset = base
+        var sizes: [String: Int] = [:]
+        for field in fields {
+            let elementSize = try typeSize(field.type, depth: depth, sizes: &sizes)
+            let count = field.count ?? 1
+            let name = prefix + field.name
+            if field.name.hasPrefix("_padding") {
+                offset += elementSize * count
+            } else if ULog.basicSize(field.type[...]) != nil && (field.type == "char" && field.count != nil || count == 1) {
+                definitionBytes += 64
+                layout.add(name: name, type: field.type, offset: offset, count: count)
+                offset += elementSize * count
+            } else {
+                for k in 0..<count {
+                    let element = field.count == nil ? name : "\(name)[\(k)]"
+                    definitionBytes += 64
+                    if definitionBytes > maximumDefinitionBytes { throw .definitionsTooLarge(limit: maximumDefinitionBytes) }
+                    if ULog.basicSize(field.type[...]) != nil {
+                        layout.add(name: element, type: field.type, offset: offset, count: 1)
+                    } else if let nested = formats[field.type] {
+                        try flatten(nested, prefix: element + ".", at: offset, depth: depth + 1, into: &layout)
+                    }
+                    offset += elementSize
+                }
+            }
+            if definitionBytes > maximumDefinitionBytes { throw .definitionsTooLarge(limit: maximumDefinitionBytes) }
+            if offset > 65_535 { throw .formatTooLarge(ulogErrorText(prefix.utf8)) }
+        }
     }
 
     /// The size of a field type; nested types are summed, at most 8 deep.
@@ -548,9 +601,92 @@ public struct ULogReader: Sendable {
     private func f64(_ i: Int) -> Double { Double(bitPattern: u64(i)) }
 }
 
+/// The fields of a foreign topic, flattened to basic types: where each lies in a data
+/// message.
+public struct ULogTopicLayout: Sendable, Equatable {
+    /// One basic field.
+    public struct Field: Sendable, Equatable {
+        /// The flattened name: `lat`, `q[0]`, `parent.child`.
+        public var name: String
+        /// The basic type, e.g. `float`.
+        public var type: String
+        /// The offset after the message id.
+        public var offset: Int
+        /// The array length of a `char[N]` text field, else 1.
+        public var count: Int
+    }
+
+    /// The fields in format order.
+    public private(set) var fields: [Field] = []
+    /// The least payload size (after the message id) that holds every field: the format's
+    /// size without trailing padding.
+    public internal(set) var size = 0
+    private var index: [String: Int] = [:]
+
+    mutating func add(name: String, type: String, offset: Int, count: Int) {
+        if index[name] == nil { index[name] = fields.count }
+        fields.append(Field(name: name, type: type, offset: offset, count: count))
+        // Trailing padding does not count: PX4's logger leaves it out of data messages.
+        size = max(size, offset + (ULog.basicSize(type[...]) ?? 1) * count)
+    }
+
+    /// The field with this flattened name.
+    /// - Complexity: O(1) on average.
+    public func field(_ name: String) -> Field? { index[name].map { fields[$0] } }
+}
+
+/// A data message ('D') of a topic that is not Snuffel's, read when the reader's
+/// ``ULogReader/foreignTopics`` names it.
+public struct ULogTopicData: Sendable, Equatable {
+    /// The topic's format name, e.g. `vehicle_global_position`.
+    public var name: String
+    /// The instance (multi id) of the subscription.
+    public var multiID: UInt8
+    /// Where the fields lie.
+    public var layout: ULogTopicLayout
+    /// The message's bytes after the message id, `layout.size` of them.
+    public var payload: [UInt8]
+
+    /// The field with this flattened name (`timestamp`, `lat`, `q[0]`), or nil if the
+    /// format has none.
+    public func value(_ name: String) -> ULogInfoValue? {
+        guard let field = layout.field(name), field.offset + field.count <= payload.count else { return nil }
+        let bytes = payload[field.offset..<(field.offset + (ULog.basicSize(field.type[...]) ?? 1) * field.count)]
+        return ulogValue(type: field.type == "char" && field.count > 1 ? "char[\(field.count)]" : field.type, bytes)
+    }
+
+    /// The field as a number, or nil if it is absent or text.
+    public func number(_ name: String) -> Double? { value(name)?.number }
+
+    /// The `timestamp` field (µs on the autopilot's boot clock), or nil.
+    public var timestamp: UInt64? {
+        if case .unsignedInteger(let t)? = value("timestamp") { return t }
+        return nil
+    }
+}
+
 /// Bytes of the input as text: invalid UTF-8 is replaced, trailing NULs dropped.
 func ulogText(_ bytes: ArraySlice<UInt8>) -> String {
     var end = bytes.endIndex
     while end > bytes.startIndex && bytes[end - 1] == 0 { end -= 1 }
     return String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
+}
+
+/// A value of a basic ULog type (or `char[N]`) from its little-endian bytes; the raw bytes
+/// when the type is not basic or the size does not match.
+func ulogValue(type: String, _ value: ArraySlice<UInt8>) -> ULogInfoValue {
+        if type.hasPrefix("char[") { return .string(ulogText(value)) }
+        guard let size = ULog.basicSize(type[...]), size == value.count else { return .bytes(Array(value)) }
+        var bits: UInt64 = 0
+        for (i, byte) in value.enumerated() { bits |= UInt64(byte) << (8 * UInt64(i)) }
+        switch type {
+        case "int8_t": return .integer(Int64(Int8(truncatingIfNeeded: bits)))
+        case "int16_t": return .integer(Int64(Int16(truncatingIfNeeded: bits)))
+        case "int32_t": return .integer(Int64(Int32(truncatingIfNeeded: bits)))
+        case "int64_t": return .integer(Int64(bitPattern: bits))
+        case "float": return .floatingPoint(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits))))
+        case "double": return .floatingPoint(Double(bitPattern: bits))
+        case "char": return .string(ulogText(value))
+        default: return .unsignedInteger(bits)
+        }
 }

@@ -108,6 +108,16 @@ public enum ULogInfoValue: Sendable, Equatable {
         if case .string(let text) = self { return text }
         return nil
     }
+
+    /// The value as a number, if it is one.
+    public var number: Double? {
+        switch self {
+        case .integer(let v): return Double(v)
+        case .unsignedInteger(let v): return Double(v)
+        case .floatingPoint(let v): return v
+        case .string, .bytes: return nil
+        }
+    }
 }
 
 /// An info message ('I'), or a multi-info message ('M') with its continuations joined.
@@ -149,4 +159,6 @@ public enum ULogRecord: Sendable, Equatable {
     case logging(ULogLogMessage)
     /// The logger dropped messages for this many milliseconds ('O').
     case dropout(milliseconds: UInt16)
+    /// Data of another logger's topic named in ``ULogReader/foreignTopics``.
+    case topic(ULogTopicData)
 }

@@ -12,6 +12,8 @@ private struct Outcome: Equatable {
 }
 
 private let maximumMessageSize = 4096
+/// PX4 topics read as generic fields (the seed px4.ulg has them).
+private let foreignTopics: Set<String> = ["vehicle_global_position", "vehicle_gps_position", "vehicle_attitude", "wind"]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -19,6 +21,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     var whole = Outcome()
     var reader = ULogReader(bytes: bytes, maximumMessageSize: maximumMessageSize, maximumDefinitionBytes: 64 * 1024)
+    reader.foreignTopics = foreignTopics
     do {
         while let record = try reader.next() { whole.records.append(record) }
         whole.truncatedByteCount = reader.truncatedByteCount
@@ -31,6 +34,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let chunk = Int(bytes.last ?? 0) % 61 + 1
     var chunked = Outcome()
     var fed = ULogReader(maximumMessageSize: maximumMessageSize, maximumDefinitionBytes: 64 * 1024)
+    fed.foreignTopics = foreignTopics
     do {
         var offset = 0
         while offset < size {

@@ -29,6 +29,8 @@ struct ReplayCommand: ParsableCommand {
             inlet delay and the sensors' response) with an uncertainty (1σ), the compounds behind \
             it and the channels that saw it. A timeline shows each gas channel's signal.
 
+            --autopilot FILE takes the drone's positions and wind from the autopilot's own log             instead: a MAVLink telemetry log (.tlog, MAVLink 1 or 2), an ArduPilot DataFlash log             (.bin) or a PX4 ULog (.ulg), told apart by their content. Its clock is tied to UTC             (SYSTEM_TIME, GPS week and milliseconds, or the GPS's UTC time) and the sensor data's             clock by the log's clock records (CSV times are UTC already); the summary reports the             alignment.
+
             Without a file, the bundled sample flight (flightlogs/mdma-lab.ulg) is replayed.
 
             Examples:
@@ -36,6 +38,7 @@ struct ReplayCommand: ParsableCommand {
               snuffel replay flight.ulg --out results/
               snuffel replay flight.ulg --config other-settings.toml
               snuffel replay survey.csv --config payload.toml --json > detections.json
+              snuffel replay flight.ulg --autopilot 2026-09-21.tlog
             """)
 
     @Argument(help: ArgumentHelp("Flight log (.ulg) or CSV file (default: the bundled sample flight).", valueName: "log"))
@@ -56,6 +59,11 @@ struct ReplayCommand: ParsableCommand {
         valueName: "speed,from"))
     var wind: String?
 
+    @Option(help: ArgumentHelp(
+        "Autopilot log (.tlog, DataFlash .bin or PX4 .ulg) whose positions and wind replace the input's own, aligned by UTC.",
+        valueName: "file"))
+    var autopilot: String?
+
     @Flag(help: "Print the result as JSON instead of a table.")
     var json = false
 
@@ -69,6 +77,9 @@ struct ReplayCommand: ParsableCommand {
         if let file, !FileManager.default.fileExists(atPath: file) {
             throw ValidationError("no such file: \(file). Give a flight log (.ulg) or a CSV file, or nothing to replay the bundled sample flight.")
         }
+        if let autopilot, !FileManager.default.fileExists(atPath: autopilot) {
+            throw ValidationError("no such autopilot log: \(autopilot)")
+        }
         if let config, !FileManager.default.fileExists(atPath: config) {
             throw ValidationError("no such configuration file: \(config)")
         }
@@ -81,6 +92,7 @@ struct ReplayCommand: ParsableCommand {
         let path = file ?? Bundled.path("flightlogs/mdma-lab.ulg")
         var options = ReplayOptions(defaultConfigurationPath: Bundled.path("deploy/payload.example.toml"), skipBadRows: skipBadRows)
         if let config { options.configuration = try PayloadOptions.load(path: config) }
+        options.autopilotPath = autopilot
         var timeline: Timeline?
         let progress = Progress(label: path)
         let result = try Replay.run(

@@ -45,6 +45,7 @@ struct ReplayReport {
             read += String(format: "; %d positions, %.0f m flown", result.track.points.count, result.track.length)
         }
         out.append(read)
+        out += autopilotLines()
         var problems: [String] = []
         if health.nonFinite > 0 { problems.append("\(health.nonFinite) not finite") }
         if health.outOfRange > 0 { problems.append("\(health.outOfRange) out of the sensor's range") }
@@ -163,6 +164,7 @@ struct ReplayReport {
             var agrees_with_flight: Bool?
             var wind: String
             var localisation_note: String?
+            var autopilot: AutopilotOut?
         }
         struct DetectionOut: Encodable {
             var sequence: Int
@@ -237,8 +239,74 @@ struct ReplayReport {
                            "duplicate": health.duplicate, "unknown_channel": health.unknownChannel],
                 skipped_rows: result.badRows.map(\.description), truncated_bytes: result.truncatedBytes,
                 humidity_artefacts: health.humidityArtefacts, recorded_detections: result.recordedDetections.count,
-                agrees_with_flight: agrees, wind: located.windOrigin, localisation_note: located.note))
+                agrees_with_flight: agrees, wind: located.windOrigin, localisation_note: located.note,
+                autopilot: autopilotJSON()))
         return try prettyJSON(out)
+    }
+}
+
+/// The autopilot log's part of `--json`: `flight.autopilot`.
+struct AutopilotOut: Encodable {
+    struct Alignment: Encodable {
+        var source: String
+        var messages: Int
+        var boot_to_utc_offset_us: Int64
+        var spread_us: Int64
+    }
+    var file: String
+    var format: String
+    var positions: Int
+    var position_source: String
+    var replaced_positions: Int
+    var attitudes: Int
+    var wind: Int
+    var alignment: Alignment?
+    var sensor_to_autopilot_offset_us: Int64?
+    var dropped_bytes: Int
+    var truncated_bytes: Int
+    var first_problem: String?
+}
+
+extension ReplayReport {
+    /// Add this to the sensor data's clock to get the autopilot's boot clock, µs.
+    var sensorToAutopilot: Int64? {
+        guard let a = result.autopilot?.alignment, let s = result.utcOffset else { return nil }
+        return s &- a.offset
+    }
+
+    func autopilotLines() -> [String] {
+        guard let log = result.autopilot else { return [] }
+        var lines = [
+            "autopilot: \(log.path) (\(log.format.title)): \(result.track.points.count) positions from \(log.positionSource) "
+                + "replace the input's own \(result.ownPositions) for geotagging; \(log.attitudes.count) attitudes, "
+                + "\(result.wind.count) wind estimates kept"
+        ]
+        if let a = log.alignment {
+            var line = "alignment: autopilot boot clock + " + String(format: "%.3f s", Double(a.offset) / 1e6)
+                + " = UTC, from \(a.source), \(a.messages) messages, offset spread " + String(format: "%.0f ms", Double(a.spread) / 1e3)
+            if let s = sensorToAutopilot {
+                line += "; sensor clock + " + String(format: "%.3f s", Double(s) / 1e6) + " = autopilot clock"
+            }
+            lines.append(line)
+        }
+        if log.droppedBytes > 0 || log.truncatedBytes > 0 {
+            lines.append("autopilot log: \(log.droppedBytes) bytes skipped, \(log.truncatedBytes) cut at the end"
+                + (log.firstProblem.map { "; first problem at \($0)" } ?? ""))
+        }
+        return lines
+    }
+
+    func autopilotJSON() -> AutopilotOut? {
+        guard let log = result.autopilot else { return nil }
+        return AutopilotOut(
+            file: log.path, format: log.format.rawValue, positions: result.track.points.count,
+            position_source: log.positionSource, replaced_positions: result.ownPositions, attitudes: log.attitudes.count,
+            wind: result.wind.count,
+            alignment: log.alignment.map {
+                AutopilotOut.Alignment(source: $0.source, messages: $0.messages, boot_to_utc_offset_us: $0.offset, spread_us: $0.spread)
+            },
+            sensor_to_autopilot_offset_us: sensorToAutopilot, dropped_bytes: log.droppedBytes,
+            truncated_bytes: log.truncatedBytes, first_problem: log.firstProblem)
     }
 }
 
