@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore"]),
         // The bridge: protocol examples against PROTOCOL.md, the decoder, the sample
         // mapping, and the firmware in qemu-system-arm.
-        .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore"]),
+        .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "snuffel"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
         .testTarget(
             name: "SnuffelGroundTests",

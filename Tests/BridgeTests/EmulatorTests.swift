@@ -8,8 +8,9 @@ import Testing
 final class EmulatedBridge {
     static let firmware = packageRoot + "/firmware-bridge/build/bridge.elf"
 
-    let process = Process()
-    let stderr = Pipe()
+    let process: Process
+    let port: UInt16
+    let stderr: Pipe
     let stream: FileDescriptorStream
     var decoder = BridgeDecoder()
     var errors: [BridgeDecoderError] = []
@@ -45,34 +46,44 @@ final class EmulatedBridge {
         return UInt16(bigEndian: address.sin_port)
     }
 
-    /// Starts qemu and connects to its UART, within `timeout` seconds.
-    init(timeout: Double = 10) throws {
-        let qemu = try #require(Self.qemuPath(), "qemu-system-arm is not installed: run scripts/setup (or scripts/test, which runs it)")
-        try #require(FileManager.default.fileExists(atPath: Self.firmware),
-                     "\(Self.firmware) is missing: run make -C firmware-bridge (scripts/test does)")
-        let port = try Self.freePort()
+    /// Starts qemu with the firmware, its UART a TCP server on a free port, and waits
+    /// (at most `timeout` seconds) until it listens.
+    static func startQEMU(timeout: Double = 10) throws -> (process: Process, port: UInt16, stderr: Pipe) {
+        let qemu = try #require(qemuPath(), "qemu-system-arm is not installed: run scripts/setup (or scripts/test, which runs it)")
+        try #require(FileManager.default.fileExists(atPath: firmware),
+                     "\(firmware) is missing: run make -C firmware-bridge (scripts/test does)")
+        let port = try freePort()
+        let process = Process()
+        let stderr = Pipe()
         process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = ["-M", "netduinoplus2", "-nographic", "-monitor", "none", "-kernel", Self.firmware,
+        process.arguments = ["-M", "netduinoplus2", "-nographic", "-monitor", "none", "-kernel", firmware,
                              "-serial", "tcp:127.0.0.1:\(port),server=on,wait=on"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
         try process.run()
-        // qemu listens before the guest starts; retry connecting until it does, or it died.
+        // qemu listens before the guest starts: wait for the socket in /proc/net/tcp (state
+        // 0A, LISTEN), or for qemu to die, or the deadline.
         let deadline = Date().addingTimeInterval(timeout)
-        var lastError: ByteStreamError?
-        while true {
-            do {
-                stream = try FileDescriptorStream.connect(host: "127.0.0.1", port: port)
-                return
-            } catch {
-                lastError = error
+        let entry = String(format: ":%04X 00000000:0000 0A", port)
+        while process.isRunning && Date() < deadline {
+            if let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8), table.contains(entry) {
+                return (process, port, stderr)
             }
-            if !process.isRunning || Date() > deadline {
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                let message = String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
-                throw EmulatorFailure("qemu did not open its UART on port \(port): \(lastError.map(String.init(describing:)) ?? "") \(message)")
-            }
-            Thread.sleep(forTimeInterval: 0.02)  // poll interval of the connect retry, bounded by the deadline
+            Thread.sleep(forTimeInterval: 0.02)  // poll interval, bounded by the deadline
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let message = String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+        throw EmulatorFailure("qemu did not open its UART on port \(port) within \(timeout) s: \(message)")
+    }
+
+    /// Starts qemu and connects to its UART.
+    init() throws {
+        (process, port, stderr) = try Self.startQEMU()
+        do {
+            stream = try FileDescriptorStream.connect(host: "127.0.0.1", port: port)
+        } catch {
+            kill(process.processIdentifier, SIGKILL)
+            throw error
         }
     }
 
@@ -271,4 +282,60 @@ func rawFrame(type: UInt8, sequence: UInt32, payload: [UInt8]) -> [UInt8] {
     var wire: [UInt8] = []
     COBS.encode(raw, appendingTo: &wire)
     return wire + [0]
+}
+
+@Suite("snuffel bridge monitor against the firmware in qemu-system-arm", .serialized)
+struct MonitorCommandTests {
+    /// The `snuffel` executable beside the test bundle.
+    static var executable: URL {
+        let here = Bundle.main.bundleURL
+        let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("snuffel") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+            ?? URL(fileURLWithPath: packageRoot + "/.build/debug/snuffel")
+    }
+
+    @Test("monitor --tcp sets rate and channels, shows every acknowledgement and counts no loss",
+          .disabled(if: EmulatorTests.skipped, "SNUFFEL_SKIP_PEERS=1: the emulator run is skipped"),
+          .timeLimit(.minutes(1)))
+    func monitor() throws {
+        let qemu = try EmulatedBridge.startQEMU()
+        defer {
+            kill(qemu.process.processIdentifier, SIGKILL)
+            qemu.process.waitUntilExit()
+        }
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["bridge", "monitor", "--tcp", "127.0.0.1:\(qemu.port)", "--seconds", "2.5",
+                             "--rate", "50", "--channels", "0,3"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("status: firmware 1.0, 100 Hz, channels 0,1,2,3,4,5,6,7 of 8"), "\(text)")
+        #expect(text.contains("self-test passed, emulated (test signal)"))
+        #expect(text.contains("ping: ok, protocol 1, firmware 1.0"), "\(text)")
+        #expect(text.contains("setRate(hertz: 50): ok, in force: 50"))
+        #expect(text.contains("enableChannels(mask: 9): ok, in force: 9"))
+        #expect(text.contains("2 ch every 20000 µs"), "\(text)")
+        let summary = text.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(summary.contains("lost 0  CRC errors 0  other refused 0  restarts 0"), "\(summary)")
+    }
+
+    @Test("monitor without --port or --tcp says what to give")
+    func usage() throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["bridge", "monitor"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("--port (e.g. --port /dev/ttyACM0), or --tcp host:port"), "\(text)")
+    }
 }
