@@ -78,9 +78,18 @@ func system_openForWriting(_ path: String) -> Result<Int32, SystemError> {
 ///
 /// The corresponding C function is `write`, retried on `EINTR`.
 func system_writeAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Void, SystemError> {
+    writeFully(buffer) { write(descriptor, $0, $1) }
+}
+
+/// Calls `write` with the rest of `buffer` until all of it is written; retries on `EINTR`,
+/// and fails on another error or a write of 0 bytes (`EIO`).
+private func writeFully(
+    _ buffer: UnsafeRawBufferPointer, _ write: (UnsafeRawPointer, Int) -> Int
+) -> Result<Void, SystemError> {
+    guard let base = buffer.baseAddress else { return .success(()) }
     var done = 0
     while done < buffer.count {
-        let count = write(descriptor, buffer.baseAddress! + done, buffer.count - done)
+        let count = write(base + done, buffer.count - done)
         if count > 0 {
             done += count
         } else if count < 0 && errno != EINTR {
@@ -220,17 +229,5 @@ func system_read(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer) -
 ///
 /// The corresponding C function is `send` with `MSG_NOSIGNAL`, retried on `EINTR`.
 func system_sendAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Void, SystemError> {
-    guard let base = buffer.baseAddress else { return .success(()) }
-    var done = 0
-    while done < buffer.count {
-        let count = send(descriptor, base + done, buffer.count - done, Int32(MSG_NOSIGNAL))
-        if count > 0 {
-            done += count
-        } else if count < 0 && errno != EINTR {
-            return .failure(SystemError(code: errno))
-        } else if count == 0 {
-            return .failure(SystemError(code: EIO))
-        }
-    }
-    return .success(())
+    writeFully(buffer) { send(descriptor, $0, $1, Int32(MSG_NOSIGNAL)) }
 }
