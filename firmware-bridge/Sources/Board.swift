@@ -1,5 +1,5 @@
-// The board: the STM32F405's peripherals as the bridge uses them. Pins suit the Adafruit
-// Feather STM32F405 Express and any STM32F405/F407 board that brings out port A (see
+// The board: the STM32F405's peripherals as the bridge uses them. Pins are for an
+// STM32F405/F407 board that brings out PA0...PA10, PB12...PB15 and has an LED on PC1 (see
 // README.md, "Wiring"); change them here for another board.
 import Synchronization
 
@@ -9,7 +9,7 @@ func bridge_wait_for_interrupt()
 enum Board {
     /// Analog inputs: ADC1 channels 0...7 on PA0...PA7 (datasheet DS8626 table 7).
     static let channelCount = 8
-    /// The status LED: PC1 (red LED of the Feather STM32F405), active high.
+    /// The status LED: PC1, active high.
     static let ledPort = GPIOPort.c
     static let ledPin = 1
     /// GPIO outputs 0...3 (sensor power, sample pump, two spare): PB12...PB15.
