@@ -2,6 +2,7 @@
 public struct BridgeExample: Sendable {
     /// The example's name in PROTOCOL.md.
     public var name: StaticString
+    /// The frame the bytes stand for.
     public var frame: BridgeFrame
     /// The frame on the wire: COBS bytes and the delimiter.
     public var wire: [UInt8]

@@ -6,8 +6,10 @@ public struct BridgeFrame: Equatable, Sendable {
     /// The sender's clock in µs (the bridge's time since start; 0 from a host that does
     /// not say).
     public var time: UInt64
+    /// What the frame carries; its type byte follows from it.
     public var message: BridgeMessage
 
+    /// Creates a frame.
     public init(sequence: UInt32, time: UInt64, message: BridgeMessage) {
         self.sequence = sequence
         self.time = time

@@ -10,6 +10,7 @@ public struct BridgeSampleBlock: Equatable, Sendable {
     /// Raw ADC values, scan after scan (12 bits on the STM32F405).
     public var values: [UInt16]
 
+    /// Creates a block; `values` holds `channelMask.nonzeroBitCount` values per scan.
     public init(channelMask: UInt16, intervalMicroseconds: UInt32, flags: BridgeSampleFlags = [], values: [UInt16]) {
         self.channelMask = channelMask
         self.intervalMicroseconds = intervalMicroseconds
@@ -31,9 +32,13 @@ public struct BridgeSampleBlock: Equatable, Sendable {
 
 /// The bridge's state and counters.
 public struct BridgeStatus: Equatable, Sendable {
+    /// The firmware's major version.
     public var firmwareMajor: UInt8
+    /// The firmware's minor version.
     public var firmwareMinor: UInt8
+    /// Why the bridge last started.
     public var resetCause: BridgeResetCause
+    /// Self-test, emulator and watchdog flags.
     public var flags: BridgeStatusFlags
     /// Scans per second.
     public var sampleRateHertz: UInt16
@@ -50,6 +55,7 @@ public struct BridgeStatus: Equatable, Sendable {
     /// Received frames refused since start (bad COBS, CRC, version or length).
     public var rejectedFrames: UInt32
 
+    /// Creates a status; the counters default to 0.
     public init(
         firmwareMajor: UInt8, firmwareMinor: UInt8, resetCause: BridgeResetCause, flags: BridgeStatusFlags,
         sampleRateHertz: UInt16, channelMask: UInt16, outputs: UInt8, channelCount: UInt8,
@@ -75,6 +81,7 @@ public struct BridgeAcknowledgement: Equatable, Sendable {
     public var commandType: UInt8
     /// The sequence number of the command's frame.
     public var commandSequence: UInt32
+    /// Whether the command was carried out.
     public var result: BridgeCommandResult
     /// What is in force after the command: for ping the protocol version times 65,536
     /// plus the firmware's major version times 256 plus its minor version; for set-rate
@@ -82,6 +89,7 @@ public struct BridgeAcknowledgement: Equatable, Sendable {
     /// levels; 0 for reset.
     public var value: UInt32
 
+    /// Creates an acknowledgement.
     public init(commandType: UInt8, commandSequence: UInt32, result: BridgeCommandResult, value: UInt32) {
         self.commandType = commandType
         self.commandSequence = commandSequence

@@ -175,6 +175,7 @@ public struct BridgeDecoderStatistics: Sendable, Equatable {
     /// Bytes of rejected frames.
     public var discardedBytes = 0
 
+    /// All counters at 0.
     public init() {}
 
     /// All rejected frames: CRC failures, malformed and oversized frames.
@@ -188,8 +189,10 @@ public struct BridgeDecoderStatistics: Sendable, Equatable {
 public struct BridgeDecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The offset in the stream of the first byte of the rejected frame.
     public var offset: Int
+    /// Why the bytes are not a frame.
     public var reason: Reason
 
+    /// Creates an error.
     public init(offset: Int, reason: Reason) {
         self.offset = offset
         self.reason = reason

@@ -20,8 +20,10 @@ public protocol ByteStream {
 public struct ByteStreamError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What was being done: the address or device.
     public var endpoint: String
+    /// What went wrong.
     public var reason: Reason
 
+    /// Creates an error.
     public init(endpoint: String, reason: Reason) {
         self.endpoint = endpoint
         self.reason = reason
@@ -29,6 +31,7 @@ public struct ByteStreamError: Error, CustomStringConvertible, Sendable, Equatab
 
     public var description: String { "\(endpoint): \(reason)" }
 
+    /// What went wrong with a byte stream.
     public enum Reason: Error, Sendable, Equatable, CustomStringConvertible {
         /// Connecting or opening failed.
         case openFailed(code: Int32, message: String)
