@@ -42,7 +42,7 @@ struct BridgeMonitor: ParsableCommand {
     @Option(help: ArgumentHelp("The bridge's serial device, opened in raw mode (8N1).", valueName: "device"))
     var port: String?
 
-    @Option(help: ArgumentHelp("The serial line's speed.", valueName: "baud"))
+    @Option(help: ArgumentHelp("The serial line's speed (9600 to 921600; the firmware uses 115200).", valueName: "baud"))
     var baud: Int = 115_200
 
     @Option(help: ArgumentHelp("Connect over TCP instead (qemu's emulated UART).", valueName: "host:port"))
@@ -67,12 +67,18 @@ struct BridgeMonitor: ParsableCommand {
         if let tcp, Self.parseAddress(tcp) == nil {
             throw ValidationError("--tcp wants host:port, e.g. --tcp 127.0.0.1:5760; got '\(tcp)'.")
         }
+        if port != nil && !Self.baudRates.contains(baud) {
+            throw ValidationError("--baud must be one of \(Self.baudRates.map(String.init).joined(separator: ", ")); the firmware uses 115200.")
+        }
         if let seconds, !(seconds > 0) { throw ValidationError("--seconds must be more than 0.") }
         if let channels, Self.channelMask(channels) == nil {
             throw ValidationError("--channels wants channel numbers 0 to 15 separated by commas, e.g. 0,1,4; got '\(channels)'.")
         }
         if let rate, rate == 0 || rate > 1000 { throw ValidationError("--rate must be 1 to 1000 Hz.") }
     }
+
+    /// The speeds ``FileDescriptorStream/openSerialDevice(_:baudRate:)`` can set.
+    static let baudRates = [9600, 19200, 38400, 57600, 115_200, 230_400, 460_800, 921_600]
 
     static func parseAddress(_ text: String) -> (host: String, port: UInt16)? {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0
