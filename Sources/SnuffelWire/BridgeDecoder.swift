@@ -89,21 +89,19 @@ public struct BridgeDecoder: Sendable {
             let start = readIndex
             let count = scanIndex - start
             guard scanIndex < end else {
-                // No delimiter yet: bound what is held.
-                if count > Self.maximumFrameSize {
+                // No delimiter yet: bound what is held. The rest of a frame already
+                // refused as too long is dropped as it comes.
+                if skippingLongFrame {
                     readIndex = scanIndex
                     statistics.discardedBytes += count
-                    if !skippingLongFrame {
-                        skippingLongFrame = true
-                        statistics.oversizedFrames += 1
-                        throw BridgeDecoderError(
-                            offset: base + start, reason: .frameTooLong(limit: Self.maximumFrameSize))
-                    }
+                } else if count > Self.maximumFrameSize {
+                    readIndex = scanIndex
+                    statistics.discardedBytes += count
+                    skippingLongFrame = true
+                    statistics.oversizedFrames += 1
+                    throw BridgeDecoderError(offset: base + start, reason: .frameTooLong(limit: Self.maximumFrameSize))
                 }
-                if inputEnded {
-                    truncatedByteCount = count
-                    return nil
-                }
+                if inputEnded { truncatedByteCount = heldByteCount }
                 return nil
             }
             readIndex = scanIndex + 1

@@ -172,5 +172,15 @@ struct DecoderTests {
             #expect(result.errors.first?.offset == 1)
             #expect(result.statistics.discardedBytes >= 10_000 - 1)
         }
+        // The same noise at the end of the input: dropped, not reported as a cut frame,
+        // however it was split (found by fuzz-bridge).
+        let trailing = bytes + noise
+        let whole = decode(trailing, chunks: [trailing.count])
+        #expect(whole.frames == frames)
+        #expect(whole.truncatedByteCount == 0)
+        #expect(whole.statistics.discardedBytes == noise.count)
+        for chunks in [[1], [97], [300, 7]] {
+            #expect(decode(trailing, chunks: chunks) == whole)
+        }
     }
 }
