@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "SnuffelCore", targets: ["SnuffelCore"]),
         .library(name: "SnuffelConfig", targets: ["SnuffelConfig"]),
+        .library(name: "BridgeProtocol", targets: ["BridgeProtocol"]),
         .library(name: "SnuffelWire", targets: ["SnuffelWire"]),
         .library(name: "SnuffelGeo", targets: ["SnuffelGeo"]),
         .library(name: "SnuffelSim", targets: ["SnuffelSim"]),
@@ -30,9 +31,12 @@ let package = Package(
             name: "SnuffelConfig",
             dependencies: ["SnuffelCore", "SnuffelSim", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
+        // The frame format shared with the bridge firmware: standard library only; the
+        // same files compile as Embedded Swift in firmware-bridge/Makefile.
+        .target(name: "BridgeProtocol"),
         .target(
             name: "SnuffelWire",
-            dependencies: ["SnuffelCore"]
+            dependencies: ["SnuffelCore", "BridgeProtocol"]
         ),
         // Geodesy, pose tracks, geotagging, source estimation and GIS export: no Foundation,
         // no Glibc. Always optimised: the source-estimation loop runs about 100 times slower
@@ -60,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "snuffel",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,6 +73,8 @@ let package = Package(
         // libFuzzer targets for the MAVLink frame decoder and tlog reader, and the DataFlash reader.
         .executableTarget(name: "fuzz-mavlink", dependencies: ["SnuffelWire"]),
         .executableTarget(name: "fuzz-dataflash", dependencies: ["SnuffelWire"]),
+        // libFuzzer target for the bridge frame decoder; scripts/fuzz builds and runs it.
+        .executableTarget(name: "fuzz-bridge", dependencies: ["SnuffelWire", "BridgeProtocol"]),
         .testTarget(
             name: "SnuffelCoreTests",
             dependencies: ["SnuffelCore", "SnuffelSim", "SnuffelTestSupport", .product(name: "RealModule", package: "swift-numerics")]
@@ -81,6 +87,9 @@ let package = Package(
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore", "SnuffelSim"]),
         .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore", "SnuffelTestSupport", "SnuffelPeerTesting"]),
+        // The bridge: protocol examples against PROTOCOL.md, the decoder, the sample
+        // mapping, and the firmware in qemu-system-arm.
+        .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "snuffel"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
         .testTarget(
             name: "SnuffelGroundTests",

@@ -1,5 +1,6 @@
 // The only file of SnuffelWire that calls the C library: opening and reading files for
-// the readers' file conveniences. Everything else in the module works on bytes.
+// the readers' file conveniences, and the TCP connection and serial device a bridge
+// monitor reads (ByteStream.swift). Everything else in the module works on bytes.
 
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +20,11 @@ struct SystemError: Error, Sendable {
     init(code: Int32) {
         self.code = code
         self.message = String(cString: strerror(code))
+    }
+
+    init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
     }
 }
 
@@ -72,9 +78,18 @@ func system_openForWriting(_ path: String) -> Result<Int32, SystemError> {
 ///
 /// The corresponding C function is `write`, retried on `EINTR`.
 func system_writeAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Void, SystemError> {
+    writeFully(buffer) { write(descriptor, $0, $1) }
+}
+
+/// Calls `write` with the rest of `buffer` until all of it is written; retries on `EINTR`,
+/// and fails on another error or a write of 0 bytes (`EIO`).
+private func writeFully(
+    _ buffer: UnsafeRawBufferPointer, _ write: (UnsafeRawPointer, Int) -> Int
+) -> Result<Void, SystemError> {
+    guard let base = buffer.baseAddress else { return .success(()) }
     var done = 0
     while done < buffer.count {
-        let count = write(descriptor, buffer.baseAddress! + done, buffer.count - done)
+        let count = write(base + done, buffer.count - done)
         if count > 0 {
             done += count
         } else if count < 0 && errno != EINTR {
@@ -94,4 +109,125 @@ func system_fsync(_ descriptor: Int32) -> Result<Void, SystemError> {
         if fsync(descriptor) == 0 { return .success(()) }
         if errno != EINTR { return .failure(SystemError(code: errno)) }
     }
+}
+
+/// Connects a TCP socket to `host`:`port`, trying each address the name resolves to.
+///
+/// The corresponding C functions are `getaddrinfo`, `socket` (with `SOCK_CLOEXEC`) and
+/// `connect`, retried on `EINTR`.
+///
+/// - Returns: The connected socket, or the error of the last address tried (a resolver
+///   failure has code 0 and the resolver's message).
+func system_connectTCP(host: String, port: UInt16) -> Result<Int32, SystemError> {
+    var hints = addrinfo()
+    hints.ai_family = AF_UNSPEC
+    #if canImport(Glibc)
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    #else
+    hints.ai_socktype = SOCK_STREAM
+    #endif
+    var list: UnsafeMutablePointer<addrinfo>?
+    let status = getaddrinfo(host, String(port), &hints, &list)
+    guard status == 0, let first = list else {
+        return .failure(SystemError(code: 0, message: String(cString: gai_strerror(status))))
+    }
+    defer { freeaddrinfo(first) }
+    var failure = SystemError(code: ECONNREFUSED)
+    var entry: UnsafeMutablePointer<addrinfo>? = first
+    while let info = entry {
+        entry = info.pointee.ai_next
+        #if canImport(Glibc)
+        let type = info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue)
+        #else
+        let type = info.pointee.ai_socktype
+        #endif
+        let descriptor = socket(info.pointee.ai_family, type, info.pointee.ai_protocol)
+        if descriptor < 0 {
+            failure = SystemError(code: errno)
+            continue
+        }
+        while true {
+            if connect(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return .success(descriptor) }
+            if errno != EINTR { break }
+        }
+        failure = SystemError(code: errno)
+        _ = close(descriptor)
+    }
+    return .failure(failure)
+}
+
+/// Opens a serial device for reading and writing in raw mode (8N1, no flow control, no
+/// echo or line editing) at `baudRate`.
+///
+/// The corresponding C functions are `open` (with `O_RDWR | O_NOCTTY | O_CLOEXEC`),
+/// `tcgetattr`, `cfmakeraw`, `cfsetispeed`, `cfsetospeed` and `tcsetattr`.
+///
+/// - Returns: The descriptor, or the error; `EINVAL` for a baud rate termios does not
+///   name.
+func system_openSerialDevice(_ path: String, baudRate: Int) -> Result<Int32, SystemError> {
+    let speeds: [Int: speed_t] = [
+        9600: speed_t(B9600), 19200: speed_t(B19200), 38400: speed_t(B38400), 57600: speed_t(B57600),
+        115_200: speed_t(B115200), 230_400: speed_t(B230400), 460_800: speed_t(B460800),
+        921_600: speed_t(B921600),
+    ]
+    guard let speed = speeds[baudRate] else { return .failure(SystemError(code: EINVAL)) }
+    var descriptor: Int32 = -1
+    while true {
+        descriptor = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)
+        if descriptor >= 0 { break }
+        if errno != EINTR { return .failure(SystemError(code: errno)) }
+    }
+    var settings = termios()
+    if tcgetattr(descriptor, &settings) != 0 {
+        let failure = SystemError(code: errno)
+        _ = close(descriptor)
+        return .failure(failure)
+    }
+    cfmakeraw(&settings)
+    settings.c_cflag |= tcflag_t(CLOCAL | CREAD)
+    settings.c_cflag &= ~tcflag_t(CRTSCTS)
+    _ = cfsetispeed(&settings, speed)
+    _ = cfsetospeed(&settings, speed)
+    if tcsetattr(descriptor, TCSANOW, &settings) != 0 {
+        let failure = SystemError(code: errno)
+        _ = close(descriptor)
+        return .failure(failure)
+    }
+    return .success(descriptor)
+}
+
+/// Waits until a descriptor has bytes to read (or is at its end), at most
+/// `timeoutMilliseconds`.
+///
+/// The corresponding C function is `poll`; `EINTR` counts as a timeout, so that a signal
+/// handler's flag is seen.
+///
+/// - Returns: Whether the descriptor is readable.
+func system_waitReadable(_ descriptor: Int32, timeoutMilliseconds: Int32) -> Result<Bool, SystemError> {
+    var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+    let count = poll(&entry, 1, timeoutMilliseconds)
+    if count > 0 { return .success(true) }
+    if count == 0 || errno == EINTR { return .success(false) }
+    return .failure(SystemError(code: errno))
+}
+
+/// Reads up to `buffer.count` bytes.
+///
+/// The corresponding C function is `read`, retried on `EINTR`.
+///
+/// - Returns: The number of bytes read, 0 at the end of the stream.
+func system_read(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, SystemError> {
+    while true {
+        let count = read(descriptor, buffer.baseAddress, buffer.count)
+        if count >= 0 { return .success(count) }
+        if errno != EINTR { return .failure(SystemError(code: errno)) }
+    }
+}
+
+/// Writes all of `buffer` to a socket without raising `SIGPIPE` when the peer has gone
+/// (the write fails with `EPIPE` instead).
+///
+/// The corresponding C function is `send` with `MSG_NOSIGNAL`, retried on `EINTR`.
+func system_sendAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Void, SystemError> {
+    writeFully(buffer) { send(descriptor, $0, $1, Int32(MSG_NOSIGNAL)) }
 }
