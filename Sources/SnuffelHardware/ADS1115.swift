@@ -40,27 +40,19 @@ public final class ADS1115 {
         0x8000 | input.rawValue << 12 | gain.rawValue << 9 | 0x0100 | rate.rawValue << 5 | 0x0003
     }
 
-    let bus: any I2CBusAccess
-    let address: UInt8
-    let clock: any HardwareClock
+    private let registers: RegisterAccess
 
     /// A driver for the part at `address`.
     public init(bus: any I2CBusAccess, address: UInt8 = ADS1115.defaultAddress, clock: any HardwareClock) {
-        self.bus = bus
-        self.address = address
-        self.clock = clock
+        registers = RegisterAccess(bus: bus, address: address, clock: clock)
     }
 
     /// Where the part is.
-    public var location: DeviceLocation { DeviceLocation(path: bus.path, address: address) }
+    public var location: DeviceLocation { registers.location }
 
     private func readRegister(_ pointer: UInt8) throws(SensorError) -> UInt16 {
-        do {
-            let bytes = try bus.writeRead([pointer], readCount: 2, at: address)
-            return UInt16(bytes[0]) << 8 | UInt16(bytes[1])
-        } catch {
-            throw .bus(error)
-        }
+        let bytes = try registers.read(pointer, 2)
+        return UInt16(bytes[0]) << 8 | UInt16(bytes[1])
     }
 
     /// Reads the config register (its reset value is 0x8583).
@@ -71,17 +63,13 @@ public final class ADS1115 {
     /// - Returns: The signed code; volts are `code · FSR / 32768`.
     public func convert(input: Input, gain: Gain = .fullScale4_096, rate: DataRate = .sps128) throws(SensorError) -> Int16 {
         let word = Self.configWord(input: input, gain: gain, rate: rate)
-        do {
-            try bus.write([0x01, UInt8(word >> 8), UInt8(word & 0xFF)], to: address)
-        } catch {
-            throw .bus(error)
-        }
-        clock.sleep(microseconds: rate.conversionMicroseconds)
+        try registers.write([0x01, UInt8(word >> 8), UInt8(word & 0xFF)])
+        registers.clock.sleep(microseconds: rate.conversionMicroseconds)
         var polls = 0
         while try readRegister(0x01) & 0x8000 == 0 {
             polls += 1
             guard polls <= 10 else { throw .timeout(location, "conversion not done 10 polls after \(rate.conversionMicroseconds) µs") }
-            clock.sleep(microseconds: 1_000)
+            registers.clock.sleep(microseconds: 1_000)
         }
         return Int16(bitPattern: try readRegister(0x00))
     }

@@ -205,9 +205,7 @@ public final class BME68x {
     /// plus about 4 ms of switching (BME680 datasheet 3.3.4, rounded up).
     public static let tphDuration: UInt64 = 19 * 1963 + 4_000
 
-    let bus: any I2CBusAccess
-    let address: UInt8
-    let clock: any HardwareClock
+    private let registers: RegisterAccess
     /// The part, once ``identify()`` ran.
     public private(set) var variant: Variant?
     /// The calibration, once ``identify()`` ran.
@@ -216,20 +214,19 @@ public final class BME68x {
 
     /// A driver for the part at `address`.
     public init(bus: any I2CBusAccess, address: UInt8 = BME68x.primaryAddress, clock: any HardwareClock) {
-        self.bus = bus
-        self.address = address
-        self.clock = clock
+        registers = RegisterAccess(bus: bus, address: address, clock: clock)
     }
 
     /// Where the part is.
-    public var location: DeviceLocation { DeviceLocation(path: bus.path, address: address) }
+    public var location: DeviceLocation { registers.location }
 
     private func read(_ register: UInt8, _ count: Int) throws(SensorError) -> [UInt8] {
-        do { return try bus.writeRead([register], readCount: count, at: address) } catch { throw .bus(error) }
+        try registers.read(register, count)
     }
 
+    /// Writes register/value pairs in one transfer (the part does not auto-increment writes).
     private func write(_ pairs: [(UInt8, UInt8)]) throws(SensorError) {
-        do { try bus.write(pairs.flatMap { [$0.0, $0.1] }, to: address) } catch { throw .bus(error) }
+        try registers.write(pairs.flatMap { [$0.0, $0.1] })
     }
 
     /// Reads `chip_id` and `variant_id` and the calibration blocks.
@@ -253,7 +250,7 @@ public final class BME68x {
     /// Resets the part (0xB6 to `reset`) and waits 10 ms for it to start.
     public func softReset() throws(SensorError) {
         try write([(Register.reset, 0xB6)])
-        clock.sleep(microseconds: 10_000)
+        registers.clock.sleep(microseconds: 10_000)
     }
 
     /// One forced-mode measurement with a heater step.
@@ -268,13 +265,13 @@ public final class BME68x {
             (Register.ctrlGas1, runGas),
         ])
         try write([(Register.ctrlMeas, Self.ctrlMeasForced)])
-        clock.sleep(microseconds: Self.tphDuration + UInt64(max(0, heater.durationMilliseconds)) * 1000)
+        registers.clock.sleep(microseconds: Self.tphDuration + UInt64(max(0, heater.durationMilliseconds)) * 1000)
         var polls = 0
         var field = try read(Register.fieldStatus, 17)
         while field[0] & 0x80 == 0 {
             polls += 1
             guard polls <= 10 else { throw .timeout(location, "no new data 10 polls after the measurement time") }
-            clock.sleep(microseconds: 5_000)
+            registers.clock.sleep(microseconds: 5_000)
             field = try read(Register.fieldStatus, 17)
         }
         let pressureADC = Double(UInt32(field[2]) << 12 | UInt32(field[3]) << 4 | UInt32(field[4]) >> 4)

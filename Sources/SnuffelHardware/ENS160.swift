@@ -51,26 +51,22 @@ public final class ENS160 {
         public var validity: Validity
     }
 
-    let bus: any I2CBusAccess
-    let address: UInt8
-    let clock: any HardwareClock
+    private let registers: RegisterAccess
 
     /// A driver for the part at `address`.
     public init(bus: any I2CBusAccess, address: UInt8 = ENS160.defaultAddress, clock: any HardwareClock) {
-        self.bus = bus
-        self.address = address
-        self.clock = clock
+        registers = RegisterAccess(bus: bus, address: address, clock: clock)
     }
 
     /// Where the part is.
-    public var location: DeviceLocation { DeviceLocation(path: bus.path, address: address) }
+    public var location: DeviceLocation { registers.location }
 
     private func read(_ register: UInt8, _ count: Int) throws(SensorError) -> [UInt8] {
-        do { return try bus.writeRead([register], readCount: count, at: address) } catch { throw .bus(error) }
+        try registers.read(register, count)
     }
 
     private func write(_ register: UInt8, _ bytes: [UInt8]) throws(SensorError) {
-        do { try bus.write([register] + bytes, to: address) } catch { throw .bus(error) }
+        try registers.write([register] + bytes)
     }
 
     /// Checks PART_ID.
@@ -84,7 +80,7 @@ public final class ENS160 {
     /// Sets the operating mode (and waits 10 ms for the part to switch).
     public func setMode(_ mode: Mode) throws(SensorError) {
         try write(Register.opMode, [mode.rawValue])
-        clock.sleep(microseconds: 10_000)
+        registers.clock.sleep(microseconds: 10_000)
     }
 
     /// Gives the part the ambient temperature (°C) and humidity (% RH) it compensates for.
@@ -103,7 +99,7 @@ public final class ENS160 {
             if status & 0x40 != 0 { throw .invalidResponse(location, "STATER set: the part reports an error") }
             polls += 1
             guard polls <= 15 else { throw .timeout(location, "no new data within 1.5 s (is the part in standard mode?)") }
-            clock.sleep(microseconds: 100_000)
+            registers.clock.sleep(microseconds: 100_000)
             status = try read(Register.status, 1)[0]
         }
         let data = try read(Register.aqi, 5)

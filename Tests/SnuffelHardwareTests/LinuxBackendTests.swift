@@ -84,3 +84,26 @@ struct LinuxBackendTests {
         #expect(chip.lineCount() > 0)
     }
 }
+
+@Suite("Simulated GPIO line")
+struct SimulatedGPIOLineTests {
+    @Test("output levels are recorded; input edges arrive in order with timestamps; timeouts; released line")
+    func line() throws {
+        let clock = SimulatedClock()
+        let line = SimulatedGPIOLine(name: "sim:gpiochip0 line 17", clock: clock)
+        try line.set(true)
+        clock.advance(microseconds: 500)
+        try line.set(false)
+        #expect(line.history.map(\.level) == [true, false] && line.history.map(\.time) == [0, 500])
+        line.schedule(true, at: 2_000)
+        line.schedule(true, at: 2_500)  // no edge: already high
+        line.schedule(false, at: 3_000)
+        #expect(try line.waitForEdge(timeoutMicroseconds: 10_000) == GPIOEdgeEvent(rising: true, timestampNanoseconds: 2_000_000))
+        #expect(try line.waitForEdge(timeoutMicroseconds: 10_000) == GPIOEdgeEvent(rising: false, timestampNanoseconds: 3_000_000))
+        #expect(try line.waitForEdge(timeoutMicroseconds: 1_000) == nil && clock.now() == 4_000)
+        line.release()
+        #expect {
+            _ = try line.get()
+        } throws: { ($0 as? HardwareError)?.description.hasPrefix("sim:gpiochip0 line 17: get: EBADF") == true }
+    }
+}
