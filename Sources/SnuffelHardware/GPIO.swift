@@ -99,9 +99,9 @@ public final class GPIOLine: GPIOLineAccess {
     public let chip: GPIOChip
     /// The line's offset on the chip.
     public let offset: Int
-    private let line: OpaquePointer
+    private let line: GPIOLineHandle
 
-    init(chip: GPIOChip, offset: Int, line: OpaquePointer) {
+    init(chip: GPIOChip, offset: Int, line: GPIOLineHandle) {
         self.chip = chip
         self.offset = offset
         self.line = line
