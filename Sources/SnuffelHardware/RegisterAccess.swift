@@ -3,20 +3,24 @@
 /// address. Shared by the BME68x, ADS1115 and ENS160 drivers; bus failures become
 /// ``SensorError/bus(_:)``.
 struct RegisterAccess {
-    let bus: any I2CBusAccess
-    let address: UInt8
+    let device: I2CDevice
     let clock: any HardwareClock
 
+    init(bus: any I2CBusAccess, address: UInt8, clock: any HardwareClock) {
+        device = I2CDevice(bus: bus, address: address)
+        self.clock = clock
+    }
+
     /// Where the part is.
-    var location: DeviceLocation { DeviceLocation(path: bus.path, address: address) }
+    var location: DeviceLocation { device.location }
 
     /// Reads `count` bytes from `register` on (auto-incrementing).
     func read(_ register: UInt8, _ count: Int) throws(SensorError) -> [UInt8] {
-        do { return try bus.writeRead([register], readCount: count, at: address) } catch { throw .bus(error) }
+        do { return try device.writeRead([register], readCount: count) } catch { throw .bus(error) }
     }
 
     /// Writes bytes (a register address first) in one transfer.
     func write(_ bytes: [UInt8]) throws(SensorError) {
-        do { try bus.write(bytes, to: address) } catch { throw .bus(error) }
+        do { try device.write(bytes) } catch { throw .bus(error) }
     }
 }

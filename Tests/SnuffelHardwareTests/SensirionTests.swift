@@ -193,3 +193,16 @@ struct SGP41Tests {
         #expect(try sensor.measureRaw().nox == 20000)
     }
 }
+
+@Suite("I2CDevice")
+struct I2CDeviceTests {
+    @Test("write, stop, wait, read: the SHT4x serial number by hand")
+    func writeThenRead() throws {
+        let (bus, clock) = simulatedBus([SHT4xTwin(serialNumber: 0x0102_0304)])
+        let device = I2CDevice(bus: bus, address: 0x44)
+        let bytes = try device.writeThenRead([0x89], waitMicroseconds: 1_000, clock: clock, readCount: 6)
+        #expect(bytes == SensirionCRC.encode(0x0102) + SensirionCRC.encode(0x0304))
+        #expect(clock.trace.events.map(\.description) == ["0x44 W 0x89", "sleep 1000 µs", "0x44 R 0x01 0x02 0x17 0x03 0x04 0x68"])
+        #expect(device.location.description == "sim:i2c @0x44")
+    }
+}
