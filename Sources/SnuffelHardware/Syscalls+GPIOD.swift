@@ -27,7 +27,7 @@ enum GPIORequest {
     case edges(rising: Bool, falling: Bool)
 }
 
-#if !LibgpiodV2
+// Opening and closing a chip are the same in both APIs.
 
 /// Opens a GPIO chip.
 ///
@@ -43,6 +43,8 @@ func system_gpioOpenChip(_ path: String) -> Result<GPIOHandle, Errno> {
 func system_gpioCloseChip(_ handle: GPIOHandle) {
     gpiod_chip_close(handle.chip)
 }
+
+#if !LibgpiodV2
 
 /// The number of lines of a chip.
 ///
@@ -110,21 +112,6 @@ func system_gpioWaitEvent(_ line: GPIOLineHandle, timeoutMicroseconds: UInt64) -
 }
 
 #else
-
-/// Opens a GPIO chip.
-///
-/// The corresponding C function is `gpiod_chip_open`.
-func system_gpioOpenChip(_ path: String) -> Result<GPIOHandle, Errno> {
-    guard let chip = gpiod_chip_open(path) else { return .failure(.current) }
-    return .success(GPIOHandle(chip: chip))
-}
-
-/// Closes a chip.
-///
-/// The corresponding C function is `gpiod_chip_close`.
-func system_gpioCloseChip(_ handle: GPIOHandle) {
-    gpiod_chip_close(handle.chip)
-}
 
 /// The number of lines of a chip (0 when the chip's information cannot be read).
 ///
