@@ -15,7 +15,13 @@ let package = Package(
         .library(name: "SnuffelSim", targets: ["SnuffelSim"]),
         .library(name: "SnuffelGround", targets: ["SnuffelGround"]),
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
+        .library(name: "SnuffelHardware", targets: ["SnuffelHardware"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
+    ],
+    // libgpiod v1 (Debian 12, Raspberry Pi OS bookworm) is the default; `--traits LibgpiodV2`
+    // builds SnuffelHardware's GPIO lines against libgpiod 2.x (Debian 13) instead.
+    traits: [
+        .trait(name: "LibgpiodV2", description: "Build GPIO support against the libgpiod 2.x API instead of 1.x."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -59,12 +65,18 @@ let package = Package(
             name: "SnuffelGround",
             dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim"]
         ),
+        // The C libraries of the hardware layer; only SnuffelHardware imports them.
+        .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        // I2C, GPIO and serial wrappers, sensor drivers and their simulated twins.
+        .target(name: "SnuffelHardware", dependencies: ["CI2C", "CGPIOD", "CSerialPort"]),
         // Runs peer programs (ogrinfo, xmllint, Python scripts) for tests.
         .target(name: "SnuffelPeerTesting"),
         .executableTarget(
             name: "snuffel",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol", "SnuffelHardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -91,6 +103,7 @@ let package = Package(
         // mapping, and the firmware in qemu-system-arm.
         .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "snuffel"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
+        .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
         .testTarget(
             name: "SnuffelGroundTests",
             dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire", "SnuffelPeerTesting", "SnuffelTestSupport"]

@@ -1,0 +1,2 @@
+// libserialport 0.1.x (sigrok).
+#include <libserialport.h>
