@@ -91,8 +91,11 @@ public struct LocalisationSettings: Sendable, Equatable {
     /// the drone, so a miss says little and a hit much.
     public var falseHitProbability = 0.01
     public var missProbability = 0.6
-    /// Observations one second apart are not independent: each counts this much.
-    public var observationWeight = 0.3
+    /// Observations one second apart are not independent (a pass through a plume, or along
+    /// clear air, gives a run of alike seconds; runs last some 10 to 30 s): each counts this
+    /// much, so that the posterior's areas are not overconfident. Over the bundled scenarios
+    /// 0.05 put the true source inside the 95 % radius about 60 % of the time, 0.3 about 40 %.
+    public var observationWeight = 0.05
     /// The fewest hits a source must explain to be reported.
     public var minimumHits = 3
     /// The most sources sought in one flight.

@@ -50,7 +50,13 @@ struct ExportTests {
         let all = try Peer.run(["ogrinfo", "-ro", "-al", try write(text, "all.geojson")], install: "apt-get install gdal-bin").get().stdout
         #expect(all.contains("layer (String) = sources"))
         let lab = try #require(located.sources.first)
-        #expect(all.contains(String(format: "POINT Z (%.7f %.7f", lab.position.longitude, lab.position.latitude)), "lon lat order")
+        // ogrinfo prints each point as `POINT Z (lon lat alt)`: the source must be among them.
+        let points = all.split(separator: "\n").compactMap { line -> [Double]? in
+            guard let open = line.range(of: "POINT Z (") else { return nil }
+            return line[open.upperBound...].split { " )".contains($0) }.compactMap { Double($0) }
+        }
+        #expect(points.contains { $0.count == 3 && abs($0[0] - lab.position.longitude) < 1e-6 && abs($0[1] - lab.position.latitude) < 1e-6 },
+                "the source is not where it was written, in lon lat order")
     }
 
     @Test("KML: track segments by signal, detection placemarks with their description, source areas")
