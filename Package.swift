@@ -35,7 +35,7 @@ let package = Package(
         ),
         .target(
             name: "SnuffelConfig",
-            dependencies: ["SnuffelCore", "SnuffelSim", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["SnuffelCore", "SnuffelSim", "SnuffelWire", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         // The frame format shared with the bridge firmware: standard library only; the
         // same files compile as Embedded Swift in firmware-bridge/Makefile.
@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore", "SnuffelTestSupport", "SnuffelPeerTesting"]),
         // The bridge: protocol examples against PROTOCOL.md, the decoder, the sample
         // mapping, and the firmware in qemu-system-arm.
-        .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "snuffel"]),
+        .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "SnuffelConfig", "snuffel"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
         .testTarget(

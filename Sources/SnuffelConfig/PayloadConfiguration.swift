@@ -29,13 +29,23 @@ import TOMLKit
 /// valid_max = 50000                               # optional, default: no limit
 /// calibration = { offset = 0, gain = 1, noise_floor = 2 }   # required: a table ...
 /// # calibration = "../calibration/units/pid-0042.toml"      # ... or a calibration file
+/// source = "bridge"                               # optional: a [[sources]] id
+/// source_channel = 0                              # with a bridge source: its analog channel
+///
+/// [[sources]]                                     # optional: where channels are read from
+/// id = "bridge"                                   #   (see ``PayloadSource``)
+/// kind = "bridge"                                 # bridge, i2c or serial
+/// device = "/dev/ttyACM0"
+/// rate_hz = 10
 ///
 /// [detection]                                     # optional; every key optional
 /// hit_on_sigma = 5
 /// ```
 ///
 /// Every key is checked: unknown keys, wrong types, unknown kinds, duplicate ids, missing
-/// calibrations and missing files are refused with a ``ConfigurationError`` that names
+/// calibrations and missing files are refused, and so are a channel naming an unknown
+/// source, two channels on one bridge channel, a bridge channel out of range and an I2C
+/// address outside 0x08–0x77; all with a ``ConfigurationError`` that names
 /// the file, the key and the reason, and so is everything
 /// ``PipelineConfiguration/validationError()`` finds.
 public struct PayloadConfiguration: Sendable, Equatable {
@@ -74,16 +84,25 @@ public struct PayloadConfiguration: Sendable, Equatable {
     /// The per-unit calibration files, by channel id, for channels whose `calibration` is
     /// a file path (channels with an inline table have no entry).
     public var calibrationFiles: [String: SourceFile]
+    /// Where channels are read from, from the `[[sources]]` tables; empty when there are none.
+    public var sources: [PayloadSource]
+    /// For each channel of ``pipeline`` (same index), the source its `source` key names,
+    /// or nil when it names none.
+    public var channelSources: [ChannelSource?]
 
+    /// Creates a configuration from its parts; ``channelSources`` defaults to no source
+    /// for every channel.
     public init(
         payload: Payload, pipeline: PipelineConfiguration, payloadFile: SourceFile, signaturesFile: SourceFile,
-        calibrationFiles: [String: SourceFile] = [:]
+        calibrationFiles: [String: SourceFile] = [:], sources: [PayloadSource] = [], channelSources: [ChannelSource?]? = nil
     ) {
         self.payload = payload
         self.pipeline = pipeline
         self.payloadFile = payloadFile
         self.signaturesFile = signaturesFile
         self.calibrationFiles = calibrationFiles
+        self.sources = sources
+        self.channelSources = channelSources ?? Array(repeating: nil, count: pipeline.channels.count)
     }
 
     /// Loads and validates a payload configuration file, with the signature library and
@@ -172,7 +191,7 @@ public struct PayloadConfiguration: Sendable, Equatable {
         let base = files.baseDirectory
         let root = try TableReader(
             ConfigurationFile.parse(text, file: path), file: path, path: "",
-            allowed: ["payload", "signatures", "channels", "detection"])
+            allowed: ["payload", "signatures", "sources", "channels", "detection"])
 
         // [payload]
         guard let payloadTable = try root.table("payload", allowed: ["name", "description"]) else {
@@ -190,19 +209,25 @@ public struct PayloadConfiguration: Sendable, Equatable {
             signaturesPath, channel: nil, referencedBy: (path, root.key("signatures"), writtenSignatures))
         let library = try SignatureLibrary.parse(text: signaturesText, path: signaturesPath)
 
+        // [[sources]]
+        let sources = try SourceReading.readSources(root)
+
         // [[channels]]
         guard let channelTables = try root.arrayOfTables("channels") else {
             throw root.missing("channels", "the payload's channels, as [[channels]] tables")
         }
         var channels: [ChannelSpec] = []
         var calibrationFiles: [String: SourceFile] = [:]
+        var channelSources: [ChannelSource?] = []
         var positions: [String: Int] = [:]
         for (index, table) in channelTables.enumerated() {
-            let (channel, calibrationFile) = try readChannel(table, index: index, file: path, files: files, seen: positions)
+            let (channel, calibrationFile, source) = try readChannel(table, index: index, file: path, files: files, seen: positions)
             positions[channel.id] = index
             channels.append(channel)
+            channelSources.append(source)
             if let calibrationFile { calibrationFiles[channel.id] = calibrationFile }
         }
+        try SourceReading.check(channelSources, channels: channels.map { ($0.id, $0.rateHz) }, sources: sources, file: path)
 
         // [detection]
         var detection = DetectionSettings()
@@ -218,17 +243,18 @@ public struct PayloadConfiguration: Sendable, Equatable {
 
         return PayloadConfiguration(
             payload: payload, pipeline: pipeline, payloadFile: SourceFile(path: path, text: text),
-            signaturesFile: SourceFile(path: signaturesPath, text: signaturesText), calibrationFiles: calibrationFiles)
+            signaturesFile: SourceFile(path: signaturesPath, text: signaturesText), calibrationFiles: calibrationFiles,
+            sources: sources, channelSources: channelSources)
     }
 
     static let channelKeys = [
         "id", "kind", "sensor", "unit", "gas", "rate_hz", "delay_s", "rise_tau_s", "decay_tau_s",
-        "valid_min", "valid_max", "calibration",
+        "valid_min", "valid_max", "calibration", "source", "source_channel",
     ]
 
     private static func readChannel(
         _ table: TOMLTable, index: Int, file: String, files: FileSource, seen: [String: Int]
-    ) throws(ConfigurationError) -> (ChannelSpec, SourceFile?) {
+    ) throws(ConfigurationError) -> (ChannelSpec, SourceFile?, ChannelSource?) {
         // The id first, so that every later error (unknown keys included) can name the channel by it.
         let positional = try TableReader(table, file: file, path: "channels[\(index)]", allowed: table.keys)
         let id = try positional.requiredString("id", "a short unique id such as \"pid\" or \"nh3\"")
@@ -286,7 +312,7 @@ public struct PayloadConfiguration: Sendable, Equatable {
         } else if let table = try reader.table("calibration", allowed: Calibration.configurationKeys) {
             channel.calibration = try Calibration(reading: table)
         }
-        return (channel, calibrationFile)
+        return (channel, calibrationFile, try SourceReading.readChannelSource(reader))
     }
 
     private static var kindList: String { ChannelKind.allCases.map(\.rawValue).joined(separator: ", ") }

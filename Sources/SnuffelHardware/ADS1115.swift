@@ -1,6 +1,6 @@
 /// Texas Instruments ADS1115 16-bit ADC, for the analog PID and electrochemical cells.
 ///
-/// From the ADS1115 datasheet (SBAS444), section 8.6 "Register Map": a pointer byte selects
+/// From the ADS1115 datasheet (SBAS444), register map: a pointer byte selects
 /// the conversion register (0x00) or the config register (0x01); registers are 16-bit, MSB
 /// first. Config: OS (bit 15: write 1 to start a single conversion; reads 0 while
 /// converting), MUX (14:12), PGA (11:9), MODE (8: 1 single-shot), DR (7:5), comparator

@@ -1,10 +1,9 @@
 /// Bosch BME688 and BME680 gas, temperature, pressure and humidity sensors.
 ///
 /// Register map, calibration layout and compensation equations from the BME680 datasheet
-/// (BST-BME680-DS001, sections 3.3 "Temperature, pressure and relative humidity
-/// measurement", 3.4 "Gas sensor heating and measurement", 5.2 "Memory map") and the
-/// BME688 datasheet (BST-BME688-DS000, sections 5.3 and 5.4, which change the gas
-/// resistance equation and move the gas ADC to 0x2C). The floating-point forms of the
+/// (BST-BME680-DS001: temperature, pressure and humidity measurement, gas sensor heating
+/// and measurement, memory map) and the BME688 datasheet (BST-BME688-DS000, which changes
+/// the gas resistance equation and moves the gas ADC to 0x2C). The floating-point forms of the
 /// equations are used. No code from Bosch's BME68x API or BSEC.
 ///
 /// A forced-mode measurement: oversampling to `ctrl_hum` (0x72), heater target resistance
@@ -18,7 +17,7 @@ public final class BME68x {
     /// The value of `chip_id` (0xD0) for both parts.
     public static let chipID: UInt8 = 0x61
 
-    /// Register addresses (BME680 datasheet 5.2, BME688 datasheet 5.2).
+    /// Register addresses (BME680 and BME688 datasheets, memory map).
     public enum Register {
         public static let fieldStatus: UInt8 = 0x1D
         public static let heaterCurrent0: UInt8 = 0x50
@@ -55,7 +54,7 @@ public final class BME68x {
         public var g1: Double, g2: Double, g3: Double
         public var heaterRange: Double, heaterValue: Double, rangeSwitchingError: Double
 
-        /// Decodes the three calibration blocks (BME680 datasheet, Table 11/13/14 and 3.3).
+        /// Decodes the three calibration blocks (BME680 datasheet, calibration parameter tables).
         /// - Parameters:
         ///   - block1: 23 bytes from 0x8A.
         ///   - block2: 14 bytes from 0xE1.
@@ -88,7 +87,7 @@ public final class BME68x {
             rangeSwitchingError = Double(Int8(bitPattern: at(0x04)) >> 4)
         }
 
-        /// Temperature in °C and `t_fine` from the temperature ADC (equations of 3.3.1).
+        /// Temperature in °C and `t_fine` from the temperature ADC (BME680 datasheet, temperature equations).
         public func temperature(adc: Double) -> (celsius: Double, fine: Double) {
             let var1 = (adc / 16384 - t1 / 1024) * t2
             let d = adc / 131072 - t1 / 8192
@@ -97,7 +96,7 @@ public final class BME68x {
             return (fine / 5120, fine)
         }
 
-        /// Pressure in Pa from the pressure ADC and `t_fine` (equations of 3.3.2).
+        /// Pressure in Pa from the pressure ADC and `t_fine` (BME680 datasheet, pressure equations).
         public func pressure(adc: Double, fine: Double) -> Double {
             var var1 = fine / 2 - 64000
             var var2 = var1 * var1 * (p6 / 131072)
@@ -116,7 +115,7 @@ public final class BME68x {
         }
 
         /// Relative humidity in % from the humidity ADC and the compensated temperature
-        /// (equations of 3.3.3), cropped to 0–100.
+        /// (BME680 datasheet, humidity equations), cropped to 0–100.
         public func humidity(adc: Double, celsius: Double) -> Double {
             let var1 = adc - (h1 * 16 + h3 / 2 * celsius)
             let var2 = var1 * (h2 / 262144 * (1 + h4 / 16384 * celsius + h5 / 1_048_576 * celsius * celsius))
@@ -126,7 +125,7 @@ public final class BME68x {
         }
 
         /// The `res_heat_x` code for a heater target temperature at an ambient temperature
-        /// (equations of 3.4.1).
+        /// (BME680 datasheet, heater equations).
         public func heaterResistanceCode(target: Double, ambient: Double) -> UInt8 {
             let var1 = g1 / 16 + 49
             let var2 = g2 / 32768 * 0.0005 + 0.00235
@@ -137,8 +136,8 @@ public final class BME68x {
             return UInt8(min(255, max(0, code.rounded(.towardZero))))
         }
 
-        /// Gas resistance in Ω from the gas ADC and range (BME680: 3.4.1 with the range
-        /// constants of Table 16; BME688: datasheet 5.3.6).
+        /// Gas resistance in Ω from the gas ADC and range (BME680 datasheet, with its gas
+        /// range constants; BME688 datasheet, its own equation).
         public func gasResistance(adc: Double, range: Int, variant: Variant) -> Double {
             let r = min(15, max(0, range))
             switch variant {
@@ -184,7 +183,7 @@ public final class BME68x {
     }
 
     /// The `gas_wait_x` code for a duration: 6 bits of value times a multiplier of 1, 4, 16
-    /// or 64 in bits 7:6 (BME680 datasheet 5.3.3.3).
+    /// or 64 in bits 7:6 (BME680 datasheet).
     public static func gasWaitCode(milliseconds: Int) -> UInt8 {
         var value = max(0, milliseconds)
         if value >= 0xFC0 { return 0xFF }
@@ -202,7 +201,7 @@ public final class BME68x {
     public static let ctrlMeasForced: UInt8 = 0b010 << 5 | 0b101 << 2 | 0b01
 
     /// Time of the TPH part at these settings, µs: 1963 µs per oversampling cycle (2 + 16 + 1)
-    /// plus about 4 ms of switching (BME680 datasheet 3.3.4, rounded up).
+    /// plus about 4 ms of switching (BME680 datasheet, rounded up).
     public static let tphDuration: UInt64 = 19 * 1963 + 4_000
 
     private let registers: RegisterAccess

@@ -1,6 +1,6 @@
 /// ScioSense ENS160 digital metal-oxide multi-gas sensor.
 ///
-/// From the ENS160 datasheet (SC-001224-DS, section 16 "Registers"): PART_ID 0x00 (0x0160,
+/// From the ENS160 datasheet (SC-001224-DS), registers: PART_ID 0x00 (0x0160,
 /// little-endian), OPMODE 0x10 (0x00 deep sleep, 0x01 idle, 0x02 standard, 0xF0 reset),
 /// TEMP_IN 0x13 (kelvin × 64) and RH_IN 0x15 (% × 512), both little-endian,
 /// DEVICE_STATUS 0x20 (bit 7 STATAS, bit 6 STATER, bits 3:2 validity, bit 1 NEWDAT),

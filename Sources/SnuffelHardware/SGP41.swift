@@ -1,6 +1,6 @@
 /// Sensirion SGP41 VOC and NOx sensor.
 ///
-/// From the SGP41 datasheet (version 1.x), section "Commands": commands are 16-bit, with
+/// From the SGP41 datasheet, commands: commands are 16-bit, with
 /// 16-bit argument words, each followed by a CRC-8 (``SensirionCRC``), as are the words of
 /// every answer.
 ///

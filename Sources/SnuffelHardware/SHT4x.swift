@@ -1,23 +1,23 @@
 /// Sensirion SHT4x temperature and humidity sensor (SHT40, SHT41, SHT45).
 ///
-/// From the SHT4x datasheet (version 6.6, 2024), section 4 "Digital Interface":
+/// From the SHT4x datasheet (digital interface):
 /// commands are one byte; each answer is 16-bit words followed by a CRC-8
 /// (``SensirionCRC``). Measurement (high repeatability) 0xFD, max 8.3 ms; serial number
-/// 0x89; soft reset 0x94, max 1 ms. Conversion (section 4.6):
+/// 0x89; soft reset 0x94, max 1 ms. Conversion:
 /// `T = −45 + 175 · S_T / (2¹⁶ − 1)` °C and `RH = −6 + 125 · S_RH / (2¹⁶ − 1)` %, cropped to
 /// 0–100 %.
 public final class SHT4x {
     /// The default address (SHT40-AD1B and most breakouts; 0x45 and 0x46 exist too).
     public static let defaultAddress: UInt8 = 0x44
 
-    /// Command codes (datasheet, Table 9).
+    /// Command codes (datasheet).
     public enum Command {
         public static let measureHighPrecision: UInt8 = 0xFD
         public static let readSerialNumber: UInt8 = 0x89
         public static let softReset: UInt8 = 0x94
     }
 
-    /// Longest execution times in µs (datasheet, Table 4 and section 4.5).
+    /// Longest execution times in µs (datasheet).
     public enum Duration {
         public static let measureHighPrecision: UInt64 = 8_300
         public static let serialNumber: UInt64 = 1_000
@@ -64,12 +64,12 @@ public final class SHT4x {
         command.clock.sleep(microseconds: Duration.softReset)
     }
 
-    /// °C from temperature ticks (datasheet, equation 2).
+    /// °C from temperature ticks (datasheet).
     public static func temperature(ticks: UInt16) -> Double {
         -45 + 175 * Double(ticks) / 65535
     }
 
-    /// % RH from humidity ticks (datasheet, equation 1), cropped to 0–100.
+    /// % RH from humidity ticks (datasheet), cropped to 0–100.
     public static func humidity(ticks: UInt16) -> Double {
         min(100, max(0, -6 + 125 * Double(ticks) / 65535))
     }

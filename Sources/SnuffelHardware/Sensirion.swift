@@ -1,8 +1,7 @@
 /// The CRC-8 that Sensirion parts put after every 16-bit word, in both directions.
 ///
 /// Polynomial 0x31 (x⁸ + x⁵ + x⁴ + 1), initialisation 0xFF, no reflection, no final XOR
-/// (SHT4x datasheet, section 4.4 "Checksum Calculation"; SGP41 datasheet, section
-/// "Checksum Calculation"): the checksum of 0xBEEF is 0x92.
+/// (SHT4x and SGP41 datasheets, checksum calculation): the checksum of 0xBEEF is 0x92.
 public enum SensirionCRC {
     /// The CRC-8 of the bytes.
     /// - Complexity: O(n).

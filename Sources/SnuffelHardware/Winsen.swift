@@ -1,16 +1,27 @@
 /// Winsen ZE03 / ZE07 electrochemical gas modules (NH3, H2S, CO, ...) on a UART.
 ///
-/// From the Winsen ZE07 user manuals (e.g. ZE07-CO and ZE07-CH2O, section "Communication
-/// protocol", Tables 5–8) and the ZE03 manual: 9600 baud 8N1; every frame is 9 bytes,
-/// starting with 0xFF and ending with a checksum `(~(byte1 + … + byte7)) + 1` (mod 256).
+/// From the Winsen ZE07-CO user manual (v1.2; "Communication protocol", Tables 5–8, and
+/// "Check sum and calculation") and the ZE07-CH2O manual (v1.8, Tables 6–8): 9600 baud
+/// 8N1; every frame is 9 bytes, starting with 0xFF and ending with a checksum
+/// `(~(byte1 + … + byte7)) + 1` (mod 256), the manuals' `FucCheckSum`.
 ///
 /// | frame | bytes |
 /// | --- | --- |
 /// | switch to question-and-answer mode | FF 01 78 41 00 00 00 00 46 |
 /// | switch to active upload mode | FF 01 78 40 00 00 00 00 47 |
 /// | read concentration | FF 01 86 00 00 00 00 00 79 |
-/// | answer | FF 86 Chi Clo 00 00 Phi Plo CS — C: mass concentration, P: concentration in the module's unit |
+/// | answer | FF 86 Chi Clo 00 00 00 00 CS — C: concentration in the module's unit |
 /// | active upload | FF gas unit decimals Chi Clo Rhi Rlo CS — C: concentration, R: full range |
+///
+/// The answer carries the concentration in bytes 2–3 on the ZE07-CO and the ZE03, as
+/// independent open-source drivers of both read it (the copy of the ZE07-CO manual's
+/// Table 8 that could be checked was garbled, the commands and checksum were not); the
+/// formaldehyde modules (ZE07-CH2O, ZE08-CH2O) differ: µg/m³ in bytes 2–3 and ppb in bytes
+/// 6–7, which this driver does not read. The active-upload layout (gas code, unit code,
+/// number of decimals, concentration, full range) is the one independent drivers decode;
+/// the manual table for it was not available to check. Open-source ZE03 drivers switch
+/// modes with `78 04` (question and answer) and `78 03` (active upload) rather than the
+/// ZE07's `78 41` and `78 40`; not checked against a ZE03 manual.
 ///
 /// The unit and resolution of the concentration differ between gases (ppm, 0.1 ppm, ppb):
 /// ``resolution`` says how much one count is.
@@ -79,7 +90,7 @@ public final class WinsenModule {
             let frame = try nextFrame()
             // An active upload still in flight after a mode switch is skipped.
             if frame[1] == 0x86 {
-                let raw = UInt16(frame[6]) << 8 | UInt16(frame[7])
+                let raw = UInt16(frame[2]) << 8 | UInt16(frame[3])
                 return Reading(concentration: Double(raw) * resolution, raw: raw)
             }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BridgeProtocol
 import Dispatch
 import Foundation
+import SnuffelConfig
 import SnuffelWire
 
 /// `snuffel bridge`: the microcontroller that samples the analog sensors.
@@ -34,6 +35,11 @@ struct BridgeMonitor: ParsableCommand {
               snuffel bridge monitor --port /dev/ttyACM0
               snuffel bridge monitor --port /dev/ttyUSB0 --baud 115200 --rate 200 --channels 0,1,2,3
               snuffel bridge monitor --tcp 127.0.0.1:5760 --seconds 10 --frames
+              snuffel bridge monitor --config payload.toml
+
+            --config takes the bridge's serial port (or TCP address) and baud rate from the \
+            payload configuration's bridge source ([[sources]] with kind = "bridge"); it does not \
+            change the bridge's rate or channels unless --rate or --channels says so.
 
             --tcp connects to the firmware running in qemu: `make -C firmware-bridge qemu` starts it \
             with its UART on tcp 127.0.0.1:5760 and waits for this connection.
@@ -48,6 +54,12 @@ struct BridgeMonitor: ParsableCommand {
     @Option(help: ArgumentHelp("Connect over TCP instead (qemu's emulated UART).", valueName: "host:port"))
     var tcp: String?
 
+    @Option(name: [.short, .long], help: ArgumentHelp("Payload configuration (TOML) whose bridge source gives the port and baud rate.", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("With --config: the bridge source's id, when the payload has several.", valueName: "id"))
+    var source: String?
+
     @Option(help: ArgumentHelp("Stop after this many seconds (default: run until Ctrl-C).", valueName: "n"))
     var seconds: Double?
 
@@ -61,9 +73,11 @@ struct BridgeMonitor: ParsableCommand {
     var frames = false
 
     func validate() throws {
-        if (port == nil) == (tcp == nil) {
-            throw ValidationError("Give the bridge's serial device with --port (e.g. --port /dev/ttyACM0), or --tcp host:port for the emulator.")
+        if [port != nil, tcp != nil, config != nil].filter({ $0 }).count != 1 {
+            throw ValidationError(
+                "Give the bridge's serial device with --port (e.g. --port /dev/ttyACM0), or --tcp host:port for the emulator, or --config payload.toml for the payload's bridge source; only one of them.")
         }
+        if source != nil && config == nil { throw ValidationError("--source names a bridge source of --config; give --config too.") }
         if let tcp, Self.parseAddress(tcp) == nil {
             throw ValidationError("--tcp wants host:port, e.g. --tcp 127.0.0.1:5760; got '\(tcp)'.")
         }
@@ -96,13 +110,29 @@ struct BridgeMonitor: ParsableCommand {
         return mask
     }
 
+    /// Where the bridge is: --port, --tcp, or the configuration's bridge source.
+    func link() throws -> PayloadSource.Link {
+        if let tcp, let address = Self.parseAddress(tcp) { return .tcp(host: address.host, port: address.port) }
+        guard let config else { return .serial(device: port ?? "", baud: baud) }
+        let configuration = try PayloadOptions.load(path: config)
+        do {
+            return try configuration.bridgeSource(source).link
+        } catch {
+            throw Failure("\(error)")
+        }
+    }
+
     func run() throws {
         let stream: FileDescriptorStream
+        let link = try link()
         do {
-            if let tcp, let address = Self.parseAddress(tcp) {
-                stream = try FileDescriptorStream.connect(host: address.host, port: address.port)
-            } else {
-                stream = try FileDescriptorStream.openSerialDevice(port ?? "", baudRate: baud)
+            switch link {
+            case .tcp(let host, let port):
+                stream = try FileDescriptorStream.connect(host: host, port: port)
+            case .serial(let device, let baud):
+                stream = try FileDescriptorStream.openSerialDevice(device, baudRate: baud)
+            case .i2c:
+                throw Failure("a bridge is not on an I2C bus")
             }
         } catch {
             throw Failure("\(error)")

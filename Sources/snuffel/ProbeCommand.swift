@@ -14,18 +14,22 @@ struct ProbeCommand: ParsableCommand {
             runs its self-test where it has one, reads one sample and prints a table. With \
             --serial it also asks a Winsen ZE03/ZE07 gas module for a reading. With --config it \
             says which parts the payload configuration needs that were not found, and which were \
-            found that no channel uses.
+            found that no channel uses. If the configuration declares its I2C parts and serial \
+            modules ([[sources]] with kind = "i2c" or "serial"), probe scans the buses and ports \
+            named there (unless --i2c or --serial is given) and checks that each source answers \
+            at its address; channels without a source are matched to parts by their sensor text.
 
             --simulate runs the same against simulated parts (no hardware needed).
 
             Examples:
               snuffel probe                                   (the bus /dev/i2c-1)
+              snuffel probe --config payload.toml             (the buses and ports of its [[sources]])
               snuffel probe --i2c /dev/i2c-3 --serial /dev/ttyUSB0 --config payload.toml
               snuffel probe --simulate --unplug 0x76
             """)
 
-    @Option(help: ArgumentHelp("The I2C bus.", valueName: "device"))
-    var i2c: String = "/dev/i2c-1"
+    @Option(help: ArgumentHelp("The I2C bus (default: the buses of the configuration's I2C sources, else /dev/i2c-1).", valueName: "device"))
+    var i2c: String?
 
     @Option(help: ArgumentHelp("A serial port with a Winsen ZE03/ZE07 module (9600 8N1).", valueName: "device"))
     var serial: String?
@@ -52,27 +56,50 @@ struct ProbeCommand: ParsableCommand {
         return value
     }
 
+    /// The configuration, when --config is given.
+    private func loadConfiguration() throws -> PayloadConfiguration? {
+        try config.map { try PayloadOptions.load(path: $0) }
+    }
+
     func run() throws {
+        let configuration = try loadConfiguration()
+        let sources = configuration?.sources ?? []
+        // --i2c, else every bus the configuration names, else the usual bus.
+        var buses = i2c.map { [$0] } ?? []
+        var serialPorts = serial.map { [$0] } ?? []
+        for source in sources {
+            switch source.link {
+            case .i2c(let bus, _) where i2c == nil && !buses.contains(bus): buses.append(bus)
+            case .serial(let device, _) where serial == nil && source.kind == .serial && !serialPorts.contains(device):
+                serialPorts.append(device)
+            default: break
+            }
+        }
+        if buses.isEmpty { buses = ["/dev/i2c-1"] }
         var parts: [ProbedPart] = []
+        var simulatedPaths: (i2c: String, serial: String)?
         if simulate {
             let payload = SimulatedPayload()
             for text in unplug { if let a = Self.address(text) { payload.bus.unplug(a) } }
             let prober = PayloadProber(clock: payload.clock)
+            simulatedPaths = (payload.bus.path, payload.serialPort.path)
             print("snuffel probe: simulated payload (sim:i2c, sim:tty)")
             parts = try scan(payload.bus, prober)
             parts.append(prober.examine(serial: payload.serialPort))
         } else {
             let clock = SystemClock()
             let prober = PayloadProber(clock: clock)
-            print("snuffel probe: \(i2c)\(serial.map { ", \($0)" } ?? "")")
-            let bus: I2CBus
-            do {
-                bus = try I2CBus(path: i2c)
-            } catch {
-                throw Failure("\(error)")
+            print("snuffel probe: \((buses + serialPorts).joined(separator: ", "))")
+            for path in buses {
+                let bus: I2CBus
+                do {
+                    bus = try I2CBus(path: path)
+                } catch {
+                    throw Failure("\(error)")
+                }
+                parts += try scan(bus, prober)
             }
-            parts = try scan(bus, prober)
-            if let serial {
+            for serial in serialPorts {
                 do {
                     let port = try SerialPort(path: serial)
                     parts.append(prober.examine(serial: port))
@@ -83,8 +110,8 @@ struct ProbeCommand: ParsableCommand {
         }
         print(table(parts))
         var failed = parts.contains { $0.problem != nil && $0.part != nil }
-        if let config {
-            failed = try compare(parts, with: config) || failed
+        if let config, let configuration {
+            failed = compare(parts, with: configuration, path: config, simulatedPaths: simulatedPaths) || failed
         }
         if failed { throw ExitCode(1) }
     }
@@ -115,16 +142,48 @@ struct ProbeCommand: ParsableCommand {
 
     /// Prints what the configuration needs that is missing, and what is there unused.
     /// - Returns: Whether something is missing.
-    private func compare(_ parts: [ProbedPart], with path: String) throws -> Bool {
-        let configuration = try PayloadOptions.load(path: path)
+    private func compare(
+        _ parts: [ProbedPart], with configuration: PayloadConfiguration, path: String, simulatedPaths: (i2c: String, serial: String)?
+    ) -> Bool {
         var needs: [String: [String]] = [:]
-        for channel in configuration.pipeline.channels {
-            needs[Self.part(for: channel), default: []].append(channel.id)
+        var fed: [String: [String]] = [:]  // source id → the channels it feeds
+        for (index, channel) in configuration.pipeline.channels.enumerated() {
+            if let source = configuration.channelSources[index]?.source {
+                fed[source, default: []].append(channel.id)
+            } else {
+                needs[Self.part(for: channel), default: []].append(channel.id)
+            }
         }
-        let found = Set(parts.compactMap { $0.problem == nil ? $0.part : nil })
         print("")
         print("payload \(configuration.payload.name) (\(path)):")
+        // Sources first, by where they are: in simulation every bus and port is the simulated one.
+        var claimed = Set<DeviceLocation>()
         var missing = false
+        for source in configuration.sources {
+            let channels = fed[source.id].map { "channels " + $0.joined(separator: ", ") } ?? "no channel"
+            let location: DeviceLocation
+            switch source.link {
+            case .i2c(let bus, let address): location = DeviceLocation(path: simulatedPaths?.i2c ?? bus, address: address)
+            case .serial(let device, _) where source.kind == .serial: location = DeviceLocation(path: simulatedPaths?.serial ?? device)
+            case .serial(let device, _):
+                print("  \(pad(source.id, 12)) bridge at \(device): not probed here; check it with snuffel bridge monitor --config \(path) (\(channels))")
+                continue
+            case .tcp(let host, let port):
+                print("  \(pad(source.id, 12)) bridge at \(host):\(port): not probed here; check it with snuffel bridge monitor --config \(path) (\(channels))")
+                continue
+            }
+            claimed.insert(location)
+            let shown = DeviceLocation(path: source.link.path, address: location.address)
+            if let part = parts.first(where: { $0.location == location }), part.problem == nil {
+                print("  \(pad(source.id, 12)) found     \(part.part ?? "?") at \(shown), \(channels)")
+            } else {
+                missing = true
+                print("  \(pad(source.id, 12)) MISSING   nothing usable answers at \(shown), needed by \(channels)")
+            }
+        }
+        // Channels without a source match any part found; a part a source claims is not unexpected.
+        let found = Set(parts.compactMap { $0.problem == nil ? $0.part : nil })
+        let unclaimed = Set(parts.compactMap { $0.problem == nil && !claimed.contains($0.location) ? $0.part : nil })
         for (part, channels) in needs.sorted(by: { $0.key < $1.key }) {
             if found.contains(part) {
                 print("  \(pad(part, 12)) found     channels \(channels.joined(separator: ", "))")
@@ -133,13 +192,13 @@ struct ProbeCommand: ParsableCommand {
                 print("  \(pad(part, 12)) MISSING   needed by channels \(channels.joined(separator: ", "))")
             }
         }
-        for part in found.sorted() where needs[part] == nil {
+        for part in unclaimed.sorted() where needs[part] == nil {
             print("  \(pad(part, 12)) unexpected: no channel of the configuration uses it")
         }
         return missing
     }
 
-    /// The part a channel is read from, by its `sensor` text and kind.
+    /// The part a channel without a source is read from, by its `sensor` text and kind.
     static func part(for channel: ChannelSpec) -> String {
         let sensor = channel.sensor.uppercased()
         if sensor.contains("SGP41") { return "SGP41" }
@@ -160,5 +219,16 @@ extension String {
         var s = self
         while s.last == " " { s.removeLast() }
         return s
+    }
+}
+
+extension PayloadSource.Link {
+    /// The device path: the bus, the serial port, or host:port.
+    fileprivate var path: String {
+        switch self {
+        case .i2c(let bus, _): return bus
+        case .serial(let device, _): return device
+        case .tcp(let host, let port): return "\(host):\(port)"
+        }
     }
 }

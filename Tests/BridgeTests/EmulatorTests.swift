@@ -324,6 +324,72 @@ struct MonitorCommandTests {
         #expect(summary.contains("lost 0  CRC errors 0  other refused 0  restarts 0"), "\(summary)")
     }
 
+    /// Runs `snuffel` with `arguments`; its status and its output (stdout and stderr).
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    /// A payload file whose bridge source is `link` (TOML lines), in a scratch directory.
+    static func payloadFile(bridge link: String) throws -> String {
+        let path = NSTemporaryDirectory() + "snuffel-monitor-\(UUID().uuidString).toml"
+        let text = """
+            signatures = "\(packageRoot)/calibration/signatures.toml"
+            [payload]
+            name = "monitor-test"
+            [[sources]]
+            id = "bridge"
+            \(link)
+            rate_hz = 100
+            [[channels]]
+            id = "pid"
+            kind = "pid"
+            rate_hz = 100
+            calibration = {}
+            source = "bridge"
+            source_channel = 0
+            """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("monitor --config connects to the payload's bridge source",
+          .disabled(if: EmulatorTests.skipped, "SNUFFEL_SKIP_PEERS=1: the emulator run is skipped"),
+          .timeLimit(.minutes(1)))
+    func monitorFromConfiguration() throws {
+        let qemu = try EmulatedBridge.startQEMU()
+        defer {
+            kill(qemu.process.processIdentifier, SIGKILL)
+            qemu.process.waitUntilExit()
+        }
+        let config = try Self.payloadFile(bridge: "kind = \"bridge\"\ntcp = \"127.0.0.1:\(qemu.port)\"")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let (status, text) = try Self.run(["bridge", "monitor", "--config", config, "--seconds", "1.5"])
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("connected to") && text.contains("\(qemu.port)"), "\(text)")
+        #expect(text.contains("ping: ok, protocol 1, firmware 1.0"), "\(text)")
+    }
+
+    @Test("monitor --config without a bridge source, or with --port too, says what is wrong")
+    func configurationRefusals() throws {
+        let config = try Self.payloadFile(bridge: "kind = \"serial\"\ndevice = \"/dev/ttyUSB0\"")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        // A serial source takes no rate_hz: the file is refused, naming the key.
+        let refused = try Self.run(["bridge", "monitor", "--config", config])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("sources.bridge.rate_hz: unknown key 'rate_hz'"), "\(refused.output)")
+        let both = try Self.run(["bridge", "monitor", "--config", config, "--port", "/dev/ttyACM0"])
+        #expect(both.status != 0 && both.output.contains("only one of them"), "\(both.output)")
+    }
+
     @Test("monitor without --port or --tcp says what to give")
     func usage() throws {
         let process = Process()

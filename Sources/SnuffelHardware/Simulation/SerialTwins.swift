@@ -155,9 +155,9 @@ public final class WinsenTwin: SimulatedSerialDevice {
                 activeMode = true
                 nextUpload = time + 1_000_000
             case (0x86, _):
+                // ZE07-CO / ZE03 answer: the concentration in bytes 2–3, bytes 4–7 reserved.
                 let c = count(at: time)
-                let mass = UInt16(min(65535, Double(c) * 1.25))
-                emit([0x86, UInt8(mass >> 8), UInt8(mass & 0xFF), 0, 0, UInt8(c >> 8), UInt8(c & 0xFF)], at: time)
+                emit([0x86, UInt8(c >> 8), UInt8(c & 0xFF), 0, 0, 0, 0], at: time)
             default: break
             }
         }
