@@ -71,6 +71,8 @@ let package = Package(
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         // I2C, GPIO and serial wrappers, sensor drivers and their simulated twins.
         .target(name: "SnuffelHardware", dependencies: ["CI2C", "CGPIOD", "CSerialPort"]),
+        // The onboard daemon's runtime (messages to the ground station so far).
+        .target(name: "SnuffelOnboard", dependencies: ["SnuffelCore", "SnuffelWire"]),
         // Runs peer programs (ogrinfo, xmllint, Python scripts) for tests.
         .target(name: "SnuffelPeerTesting"),
         .executableTarget(
@@ -102,6 +104,10 @@ let package = Package(
         // The bridge: protocol examples against PROTOCOL.md, the decoder, the sample
         // mapping, and the firmware in qemu-system-arm.
         .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "SnuffelConfig", "snuffel"]),
+        .testTarget(
+            name: "SnuffelOnboardTests",
+            dependencies: ["SnuffelOnboard", "SnuffelCore", "SnuffelWire", "SnuffelConfig", "SnuffelTestSupport", "SnuffelPeerTesting"]
+        ),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
         .testTarget(
