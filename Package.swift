@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .library(name: "SnuffelHardware", targets: ["SnuffelHardware"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
+        .executable(name: "snuffeld", targets: ["snuffeld"]),
     ],
     // libgpiod v1 (Debian 12, Raspberry Pi OS bookworm) is the default; `--traits LibgpiodV2`
     // builds SnuffelHardware's GPIO lines against libgpiod 2.x (Debian 13) instead.
@@ -52,10 +53,11 @@ let package = Package(
             dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
-        // Plume, flight and sensor-response simulation; standard library and RealModule only.
+        // Plume, flight and sensor-response simulation; standard library and RealModule, with
+        // SnuffelGeo and SnuffelWire to place a flight on the map as the records a drone logs.
         .target(
             name: "SnuffelSim",
-            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", "SnuffelGeo", "SnuffelWire", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(
             name: "SnuffelTestSupport",
@@ -82,6 +84,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "snuffeld",
+            dependencies: [
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim", "SnuffelOnboard",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // libFuzzer target for the ULog reader; scripts/fuzz builds and runs it.
         .executableTarget(name: "fuzz-ulog", dependencies: ["SnuffelWire"]),
         // libFuzzer targets for the MAVLink frame decoder and tlog reader, and the DataFlash reader.
@@ -97,7 +106,7 @@ let package = Package(
             name: "DetectionTests",
             dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelTestSupport"]
         ),
-        .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel"]),
+        .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel", "snuffeld"]),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore", "SnuffelSim"]),
         .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore", "SnuffelTestSupport", "SnuffelPeerTesting"]),

@@ -26,6 +26,10 @@ struct CLI {
     }
 
     static func run(_ arguments: [String]) throws -> Result {
+        try run(executable: executable, arguments)
+    }
+
+    static func run(executable: URL, _ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
