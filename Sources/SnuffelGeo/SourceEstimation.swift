@@ -157,95 +157,9 @@ public enum SourceEstimator {
         observations: [PlumeObservation], windEast: Double, windNorth: Double, bounds: PlaneBounds,
         settings: LocalisationSettings = LocalisationSettings()
     ) -> GridMap {
-        let n = max(8, settings.gridSize)
-        let side = max(bounds.maxEast - bounds.minEast, bounds.maxNorth - bounds.minNorth, 1)
-        let cell = side / Double(n)
-        var map = GridMap(originEast: bounds.minEast, originNorth: bounds.minNorth, cellSize: cell, columns: n, rows: n,
-                          values: Array(repeating: 0, count: n * n))
-        let speed = (windEast * windEast + windNorth * windNorth).squareRoot()
-        guard speed > 0.05, !observations.isEmpty else { return map }
-        let ux = windEast / speed, uy = windNorth / speed  // downwind unit vector
-        let u = max(0.5, speed)
-        let logStrengths = settings.strengths.map { Double.log($0) }
-        let heights = settings.heightsAboveSource.isEmpty ? [8.0] : settings.heightsAboveSource
-        let s = logStrengths.count * heights.count
-        var logLikelihood = [Double](repeating: 0, count: n * n * s)
-        guard !logStrengths.isEmpty else { return map }
-        let table = StrengthTable(settings, logStrengths: logStrengths)
-        let looks = ObservationGroup.grouped(observations)
-        let extraZ2 = settings.extraVerticalSpread * settings.extraVerticalSpread
-        let range = settings.maximumRange
-        let halfWidth = 4 * sigmaY(range) + cell
-        let logPiU = Double.log(Double.pi * u)
-        // Ascending, so that once a height sees nothing, the higher ones see nothing either
-        // (the layout of the heights in `logLikelihood` does not matter: all are summed).
-        let halfHeights2 = heights.map { 0.5 * $0 * $0 }.sorted()
-        let strengthCount = logStrengths.count
-        logLikelihood.withUnsafeMutableBufferPointer { likelihood in
-            guard let accumulators = likelihood.baseAddress else { return }
-            table.withRows { hitRows, missRows in
-                for o in looks {
-                    let rows = o.hit ? hitRows : missRows
-                    // The cells upwind of the look, within range and the plume's width.
-                    let farEast = o.east - ux * range, farNorth = o.north - uy * range
-                    let e0 = min(o.east, farEast) - halfWidth, e1 = max(o.east, farEast) + halfWidth
-                    let n0 = min(o.north, farNorth) - halfWidth, n1 = max(o.north, farNorth) + halfWidth
-                    let c0 = max(0, Int(((e0 - map.originEast) / cell).rounded(.down)))
-                    let c1 = min(n - 1, Int(((e1 - map.originEast) / cell).rounded(.up)))
-                    let r0 = max(0, Int(((n0 - map.originNorth) / cell).rounded(.down)))
-                    let r1 = min(n - 1, Int(((n1 - map.originNorth) / cell).rounded(.up)))
-                    guard c0 <= c1, r0 <= r1 else { continue }
-                    for row in r0...r1 {
-                        let sn = map.originNorth + (Double(row) + 0.5) * cell
-                        let dy = o.north - sn
-                        // The columns whose x lies in (0.5, range) and |y| < halfWidth:
-                        // the strip of the cone's rotated rectangle on this row.
-                        var lo = Double(c0), hi = Double(c1)
-                        Self.clip(&lo, &hi, a: ux, b: dy * uy, low: 0.5, high: range, origin: o.east - map.originEast, cell: cell)
-                        Self.clip(&lo, &hi, a: -uy, b: dy * ux, low: -halfWidth, high: halfWidth, origin: o.east - map.originEast, cell: cell)
-                        // The wedge |y| < 4·(0.11·x + 1) holds the cone |y| < 4·σy(x)
-                        // (σy ≤ 0.11·x + 1): y ∓ 0.44·x < 4 are two more half-planes.
-                        let relative = o.east - map.originEast
-                        Self.clip(&lo, &hi, a: -uy - 0.44 * ux, b: dy * (ux - 0.44 * uy), low: -.infinity, high: 4 + cell, origin: relative, cell: cell)
-                        Self.clip(&lo, &hi, a: uy - 0.44 * ux, b: -dy * (ux + 0.44 * uy), low: -.infinity, high: 4 + cell, origin: relative, cell: cell)
-                        guard lo <= hi else { continue }
-                        for column in Int(lo)...Int(hi) {
-                            let se = map.originEast + (Double(column) + 0.5) * cell
-                            let dx = o.east - se
-                            let x = dx * ux + dy * uy
-                            guard x > 0.5, x < range else { continue }
-                            let y = -dx * uy + dy * ux
-                            let sy = sigmaY(x)
-                            guard abs(y) < 4 * sy else { continue }
-                            let sz = sigmaZ(x)
-                            let sz2 = sz * sz + extraZ2
-                            // log of the concentration per unit strength, at each height.
-                            let logBase = -0.5 * y * y / (sy * sy) - logPiU - 0.5 * Double.log(sy * sy * sz2)
-                            let inverseSZ2 = 1 / sz2
-                            var base = (row * n + column) * s
-                            for h2 in halfHeights2 {
-                                let logC = logBase - h2 * inverseSZ2
-                                // Higher looks only see less: nothing left to add.
-                                guard table.add(logC: logC, weight: o.weight, rows: rows, to: accumulators + base) else { break }
-                                base += strengthCount
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Marginalise the strength and the height, normalise.
-        var best = -Double.infinity
-        for v in logLikelihood where v > best { best = v }
-        var total = 0.0
-        for i in 0..<(n * n) {
-            var sum = 0.0
-            for k in 0..<s { sum += Double.exp(logLikelihood[i * s + k] - best) }
-            map.values[i] = sum
-            total += sum
-        }
-        if total > 0 { for i in map.values.indices { map.values[i] /= total } }
-        return map
+        var accumulator = PosteriorAccumulator(windEast: windEast, windNorth: windNorth, bounds: bounds, settings: settings)
+        accumulator.add(observations)
+        return accumulator.map()
     }
 
     /// Narrows the columns `lo...hi` of a row to those where `a·dx + b` may lie in
@@ -350,6 +264,139 @@ public enum SourceEstimator {
                 radius50: (Double(count50) * cellArea / Double.pi).squareRoot(),
                 radius95: (Double(count95) * cellArea / Double.pi).squareRoot(), mass: mass)
         }
+    }
+}
+
+/// The posterior of ``SourceEstimator/posterior(observations:windEast:windNorth:bounds:settings:)``
+/// under construction: looks can be added in batches (the log-likelihood of each cell,
+/// height and strength is a sum over looks), so that looks shared by several searches are
+/// added once and the accumulator copied.
+public struct PosteriorAccumulator: Sendable {
+    private let settings: LocalisationSettings
+    private let ux: Double, uy: Double, logPiU: Double
+    private let isCalm: Bool
+    private var grid: GridMap
+    private var logLikelihood: [Double]
+    private let table: StrengthTable
+    private let halfHeights2: [Double]
+    /// The looks added so far.
+    public private(set) var count = 0
+
+    /// An empty posterior over a grid.
+    ///
+    /// - Parameters:
+    ///   - windEast, windNorth: The mean wind, m/s towards east and north.
+    ///   - bounds: The area searched; the grid is square, with cells of the larger side /
+    ///     `gridSize`.
+    ///   - settings: The model's assumptions.
+    /// - Complexity: O(g² · h · s) for g cells per side, h heights and s strengths.
+    public init(windEast: Double, windNorth: Double, bounds: PlaneBounds, settings: LocalisationSettings = LocalisationSettings()) {
+        let n = max(8, settings.gridSize)
+        let side = max(bounds.maxEast - bounds.minEast, bounds.maxNorth - bounds.minNorth, 1)
+        grid = GridMap(originEast: bounds.minEast, originNorth: bounds.minNorth, cellSize: side / Double(n), columns: n, rows: n,
+                       values: Array(repeating: 0, count: n * n))
+        self.settings = settings
+        let speed = (windEast * windEast + windNorth * windNorth).squareRoot()
+        isCalm = !(speed > 0.05) || settings.strengths.isEmpty
+        ux = isCalm ? 1 : windEast / speed  // downwind unit vector
+        uy = isCalm ? 0 : windNorth / speed
+        logPiU = Double.log(Double.pi * max(0.5, speed.isFinite ? speed : 0.5))
+        let logStrengths = settings.strengths.map { Double.log($0) }
+        let heights = settings.heightsAboveSource.isEmpty ? [8.0] : settings.heightsAboveSource
+        // Ascending, so that once a height sees nothing, the higher ones see nothing either
+        // (the layout of the heights in `logLikelihood` does not matter: all are summed).
+        halfHeights2 = heights.map { 0.5 * $0 * $0 }.sorted()
+        table = StrengthTable(settings, logStrengths: logStrengths)
+        logLikelihood = isCalm ? [] : [Double](repeating: 0, count: n * n * logStrengths.count * heights.count)
+    }
+
+    /// Adds looks.
+    /// - Complexity: O(n · k · h · s) for n looks, k cells in each one's upwind cone, h
+    ///   heights and s strengths.
+    public mutating func add(_ observations: [PlumeObservation]) {
+        count += observations.count
+        guard !isCalm, !observations.isEmpty else { return }
+        let looks = ObservationGroup.grouped(observations)
+        let n = grid.columns, cell = grid.cellSize, originEast = grid.originEast, originNorth = grid.originNorth
+        let ux = ux, uy = uy, logPiU = logPiU, table = table, halfHeights2 = halfHeights2
+        let extraZ2 = settings.extraVerticalSpread * settings.extraVerticalSpread
+        let range = settings.maximumRange
+        let halfWidth = 4 * SourceEstimator.sigmaY(range) + cell
+        let strengthCount = table.strengths
+        let s = strengthCount * halfHeights2.count
+        logLikelihood.withUnsafeMutableBufferPointer { likelihood in
+            guard let accumulators = likelihood.baseAddress else { return }
+            table.withRows { hitRows, missRows in
+                for o in looks {
+                    let rows = o.hit ? hitRows : missRows
+                    // The cells upwind of the look, within range and the plume's width.
+                    let farEast = o.east - ux * range, farNorth = o.north - uy * range
+                    let e0 = min(o.east, farEast) - halfWidth, e1 = max(o.east, farEast) + halfWidth
+                    let n0 = min(o.north, farNorth) - halfWidth, n1 = max(o.north, farNorth) + halfWidth
+                    let c0 = max(0, Int(((e0 - originEast) / cell).rounded(.down)))
+                    let c1 = min(n - 1, Int(((e1 - originEast) / cell).rounded(.up)))
+                    let r0 = max(0, Int(((n0 - originNorth) / cell).rounded(.down)))
+                    let r1 = min(n - 1, Int(((n1 - originNorth) / cell).rounded(.up)))
+                    guard c0 <= c1, r0 <= r1 else { continue }
+                    for row in r0...r1 {
+                        let sn = originNorth + (Double(row) + 0.5) * cell
+                        let dy = o.north - sn
+                        // The columns whose x lies in (0.5, range) and |y| < halfWidth:
+                        // the strip of the cone's rotated rectangle on this row.
+                        var lo = Double(c0), hi = Double(c1)
+                        SourceEstimator.clip(&lo, &hi, a: ux, b: dy * uy, low: 0.5, high: range, origin: o.east - originEast, cell: cell)
+                        SourceEstimator.clip(&lo, &hi, a: -uy, b: dy * ux, low: -halfWidth, high: halfWidth, origin: o.east - originEast, cell: cell)
+                        // The wedge |y| < 4·(0.11·x + 1) holds the cone |y| < 4·σy(x)
+                        // (σy ≤ 0.11·x + 1): y ∓ 0.44·x < 4 are two more half-planes.
+                        let relative = o.east - originEast
+                        SourceEstimator.clip(&lo, &hi, a: -uy - 0.44 * ux, b: dy * (ux - 0.44 * uy), low: -.infinity, high: 4 + cell, origin: relative, cell: cell)
+                        SourceEstimator.clip(&lo, &hi, a: uy - 0.44 * ux, b: -dy * (ux + 0.44 * uy), low: -.infinity, high: 4 + cell, origin: relative, cell: cell)
+                        guard lo <= hi else { continue }
+                        for column in Int(lo)...Int(hi) {
+                            let se = originEast + (Double(column) + 0.5) * cell
+                            let dx = o.east - se
+                            let x = dx * ux + dy * uy
+                            guard x > 0.5, x < range else { continue }
+                            let y = -dx * uy + dy * ux
+                            let sy = SourceEstimator.sigmaY(x)
+                            guard abs(y) < 4 * sy else { continue }
+                            let sz = SourceEstimator.sigmaZ(x)
+                            let sz2 = sz * sz + extraZ2
+                            // log of the concentration per unit strength, at each height.
+                            let logBase = -0.5 * y * y / (sy * sy) - logPiU - 0.5 * Double.log(sy * sy * sz2)
+                            let inverseSZ2 = 1 / sz2
+                            var base = (row * n + column) * s
+                            for h2 in halfHeights2 {
+                                let logC = logBase - h2 * inverseSZ2
+                                // Higher looks only see less: nothing left to add.
+                                guard table.add(logC: logC, weight: o.weight, rows: rows, to: accumulators + base) else { break }
+                                base += strengthCount
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The normalised posterior of the looks added (all 0 with none, or in calm air).
+    /// - Complexity: O(g² · h · s).
+    public func map() -> GridMap {
+        var map = grid
+        guard !isCalm, count > 0, !halfHeights2.isEmpty else { return map }
+        let s = table.strengths * halfHeights2.count
+        // Marginalise the strength and the height, normalise.
+        var best = -Double.infinity
+        for v in logLikelihood where v > best { best = v }
+        var total = 0.0
+        for i in 0..<(map.columns * map.rows) {
+            var sum = 0.0
+            for k in 0..<s { sum += Double.exp(logLikelihood[i * s + k] - best) }
+            map.values[i] = sum
+            total += sum
+        }
+        if total > 0 { for i in map.values.indices { map.values[i] /= total } }
+        return map
     }
 }
 

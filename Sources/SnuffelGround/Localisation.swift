@@ -114,10 +114,13 @@ public enum Localisation {
         let library = result.configuration.pipeline.library
         let speed = (wind.east * wind.east + wind.north * wind.north).squareRoot()
         var remaining = hits
+        // The clear looks are the same in every search: added once.
+        var cleared = PosteriorAccumulator(windEast: wind.east, windNorth: wind.north, bounds: bounds, settings: settings)
+        if hits.count >= settings.minimumHits { cleared.add(clear) }
         while remaining.count >= settings.minimumHits, out.sources.count < settings.maximumSources {
-            let map = SourceEstimator.posterior(
-                observations: remaining.map(\.look) + clear, windEast: wind.east, windNorth: wind.north, bounds: bounds,
-                settings: settings)
+            var posterior = cleared
+            posterior.add(remaining.map(\.look))
+            let map = posterior.map()
             guard let best = SourceEstimator.sources(in: map, maximumCount: 1).first else { break }
             let explained = remaining.filter {
                 SourceEstimator.isInPlume(observation: $0.look, sourceEast: best.east, sourceNorth: best.north,
