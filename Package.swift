@@ -102,7 +102,7 @@ let package = Package(
         // The bridge: protocol examples against PROTOCOL.md, the decoder, the sample
         // mapping, and the firmware in qemu-system-arm.
         .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "snuffel"]),
-        .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
+        .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore", "SnuffelPeerTesting"]),
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
         .testTarget(
             name: "SnuffelGroundTests",

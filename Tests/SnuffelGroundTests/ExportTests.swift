@@ -46,9 +46,13 @@ struct ExportTests {
         let (result, located, text) = try exported(.geojson)
         let layers = try #require(try layers(write(text, "flight.geojson")))
         let tagged = result.geotags.filter { (try? $0.get()) != nil }.count
-        #expect(layers.values.first == result.trackFeatures().count + tagged + 3 * located.sources.count, "\(layers)")
+        let cells = result.gasMapFeatures(located).count
+        #expect(cells > 0)
+        #expect(layers.values.first == result.trackFeatures().count + tagged + 3 * located.sources.count + cells, "\(layers)")
         let all = try Peer.run(["ogrinfo", "-ro", "-al", try write(text, "all.geojson")], install: "apt-get install gdal-bin").get().stdout
         #expect(all.contains("layer (String) = sources"))
+        #expect(all.contains("layer (String) = gasmap"))
+        #expect(all.contains("confidence (Real) = "))
         let lab = try #require(located.sources.first)
         #expect(all.contains(String(format: "POINT Z (%.7f %.7f", lab.position.longitude, lab.position.latitude)), "lon lat order")
     }
