@@ -159,13 +159,11 @@ public struct GasDistributionMap: Sendable {
     /// Calls `add` with each cell under a reading's kernel and its weight.
     private func spread(_ r: GasReading, kernel: Kernel, _ add: (Int, Double) -> Void) {
         let reach = kernel.cutoff * kernel.along
-        let c0 = max(0, Int(((r.east - reach - originEast) / cellSize).rounded(.down)))
-        let c1 = min(columns - 1, Int(((r.east + reach - originEast) / cellSize).rounded(.up)))
-        let r0 = max(0, Int(((r.north - reach - originNorth) / cellSize).rounded(.down)))
-        let r1 = min(rows - 1, Int(((r.north + reach - originNorth) / cellSize).rounded(.up)))
-        guard c0 <= c1, r0 <= r1 else { return }
-        for row in r0...r1 {
-            for column in c0...c1 {
+        guard let columnRange = cellIndices(r.east - reach, r.east + reach, origin: originEast, cell: cellSize, count: columns),
+              let rowRange = cellIndices(r.north - reach, r.north + reach, origin: originNorth, cell: cellSize, count: rows)
+        else { return }
+        for row in rowRange {
+            for column in columnRange {
                 let centre = centre(column: column, row: row)
                 let w = kernel.weight(dx: r.east - centre.east, dy: r.north - centre.north)
                 if w > 0 { add(row * columns + column, w) }
