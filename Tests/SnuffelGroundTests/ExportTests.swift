@@ -57,6 +57,24 @@ struct ExportTests {
         #expect(all.contains(String(format: "POINT Z (%.7f %.7f", lab.position.longitude, lab.position.latitude)), "lon lat order")
     }
 
+    @Test("the gas map of the lab flight is strongest where the drone detected the plume, and confident only near the track")
+    func gasMapOfTheLabFlight() throws {
+        let lab = try SimulatedLab.shared.get()
+        let result = try Replay.run(path: lab.logPath)
+        let located = Localisation.locate(result)
+        let (map, plane) = try #require(result.gasMap(located))
+        let top = try #require(map.mean.indices.max { map.mean[$0] < map.mean[$1] })
+        let peak = map.centre(column: top % map.columns, row: top / map.columns)
+        let tags = result.geotags.compactMap { try? $0.get() }.map { plane.offset(of: $0.position) }
+        let nearest = tags.map { (($0.east - peak.east) * ($0.east - peak.east) + ($0.north - peak.north) * ($0.north - peak.north)).squareRoot() }.min()
+        #expect(try #require(nearest) < 3 * map.cellSize, "the strongest cell is \(nearest ?? -1) m from the nearest detection")
+        #expect(map.mean[top] > 5 * map.priorMean)
+        // The corners of the map lie beyond the track's margin: the prior, no confidence.
+        for corner in [0, map.columns - 1, map.columns * (map.rows - 1), map.columns * map.rows - 1] {
+            #expect(map.confidence[corner] < 0.05, "corner \(corner): \(map.confidence[corner])")
+        }
+    }
+
     @Test("KML: track segments by signal, detection placemarks with their description, source areas")
     func kml() throws {
         try #require(!Peer.skipped)
