@@ -117,7 +117,7 @@ let package = Package(
             name: "SnuffelOnboardTests",
             dependencies: ["SnuffelOnboard", "SnuffelCore", "SnuffelWire", "SnuffelConfig", "SnuffelTestSupport", "SnuffelPeerTesting"]
         ),
-        .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
+        .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore", "SnuffelPeerTesting"]),
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
         .testTarget(
             name: "SnuffelGroundTests",

@@ -37,6 +37,48 @@ public struct LocalisationResult: Sendable {
     public var posteriors: [GridMap] = []
 }
 
+extension ReplayResult {
+    /// Where the air of each second of the activity log entered the inlet, in a tangent
+    /// plane; nil for a second without a position.
+    public func inletPlaces(plane: LocalTangentPlane) -> [(east: Double, north: Double)?] {
+        activity.hit.indices.map { i in
+            track.fix(at: activity.time(ofSecond: i)).map { fix in
+                let o = plane.offset(of: fix.position)
+                return (o.east, o.north)
+            }
+        }
+    }
+
+    /// The gas distribution map of the flight (Kernel DM+V with the wind-stretched kernel):
+    /// the signal of each second (``ActivityLog/sigma``, the strongest fast gas channel in
+    /// noise units) at the place its air entered the inlet.
+    ///
+    /// - Parameters:
+    ///   - located: The localisation, for its wind and tangent plane (calm air and a plane
+    ///     at the first position without them).
+    ///   - settings: Cell size, kernel and confidence.
+    /// - Returns: The map and its plane, or nil without positions during the samples.
+    public func gasMap(_ located: LocalisationResult, settings: GasMapSettings = GasMapSettings())
+        -> (map: GasDistributionMap, plane: LocalTangentPlane)?
+    {
+        guard let plane = located.plane ?? track.points.first.map({ LocalTangentPlane(origin: $0.position) }) else { return nil }
+        var readings: [GasReading] = []
+        for (i, place) in inletPlaces(plane: plane).enumerated() {
+            guard let place, i < activity.sigma.count else { continue }
+            readings.append(GasReading(east: place.east, north: place.north, value: activity.sigma[i]))
+        }
+        let wind = located.wind ?? (0, 0)
+        return GasDistributionMap.build(readings: readings, windEast: wind.east, windNorth: wind.north, settings: settings)
+            .map { ($0, plane) }
+    }
+
+    /// The gas distribution map as GeoJSON cells (see ``GasDistributionMap/features(plane:minimumConfidence:)``).
+    public func gasMapFeatures(_ located: LocalisationResult, minimumConfidence: Double = 0.3) -> [GeoJSONFeature] {
+        guard let (map, plane) = gasMap(located) else { return [] }
+        return map.features(plane: plane, minimumConfidence: minimumConfidence)
+    }
+}
+
 /// Localises the sources behind a replay's detections.
 public enum Localisation {
     /// Estimates where the sources are.
@@ -79,16 +121,7 @@ public enum Localisation {
         let plane = LocalTangentPlane(origin: first.position)
         out.plane = plane
         let activity = result.activity
-        // Where the air of each second entered the inlet.
-        var places: [(east: Double, north: Double)?] = []
-        for i in activity.hit.indices {
-            if let fix = result.track.fix(at: activity.time(ofSecond: i)) {
-                let o = plane.offset(of: fix.position)
-                places.append((o.east, o.north))
-            } else {
-                places.append(nil)
-            }
-        }
+        let places = result.inletPlaces(plane: plane)
         guard let bounds = PlaneBounds.around(places.compactMap { $0 }, margin: settings.margin) else {
             out.note = "no positions during the samples: nothing to localise"
             return out
@@ -117,10 +150,13 @@ public enum Localisation {
         // plume explains are set aside and the next is sought among the rest.
         let library = result.configuration.pipeline.library
         var remaining = hits
+        // The clear looks are the same in every search: added once.
+        var cleared = PosteriorAccumulator(windEast: wind.east, windNorth: wind.north, bounds: bounds, settings: settings)
+        if hits.count >= settings.minimumHits { cleared.add(clear) }
         while remaining.count >= settings.minimumHits, out.sources.count < settings.maximumSources {
-            let map = SourceEstimator.posterior(
-                observations: remaining.map(\.look) + clear, windEast: wind.east, windNorth: wind.north, bounds: bounds,
-                settings: settings)
+            var posterior = cleared
+            posterior.add(remaining.map(\.look))
+            let map = posterior.map()
             guard let best = SourceEstimator.sources(in: map, maximumCount: 1).first else { break }
             let explained = remaining.filter {
                 SourceEstimator.isInPlume(observation: $0.look, sourceEast: best.east, sourceNorth: best.north,

@@ -108,7 +108,7 @@ struct CLITests {
         let out = (log as NSString).deletingLastPathComponent + "/out"
         let replayed = try CLI.run(["replay", log, "--out", out])
         #expect(replayed.status == 0, "\(replayed.stderr)")
-        for name in ["detections.geojson", "track.geojson", "sources.geojson", "flight.kml", "flight.gpx", "detections.csv"] {
+        for name in ["detections.geojson", "track.geojson", "sources.geojson", "gasmap.geojson", "flight.kml", "flight.gpx", "detections.csv"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name) not written")
         }
         let gpx = out + "/one.gpx"

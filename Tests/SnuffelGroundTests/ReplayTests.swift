@@ -184,7 +184,8 @@ struct ReplayTests {
         let directory = scratchPath("out")
         let files = try result.writeAll(directory: directory, located: Localisation.locate(result))
         #expect(files.map { ($0 as NSString).lastPathComponent } == [
-            "detections.geojson", "track.geojson", "sources.geojson", "flight.geojson", "flight.kml", "flight.gpx", "detections.csv",
+            "detections.geojson", "track.geojson", "sources.geojson", "gasmap.geojson", "flight.geojson", "flight.kml", "flight.gpx",
+            "detections.csv",
         ])
         let detections = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any]
         let features = try #require(detections?["features"] as? [[String: Any]])
