@@ -7,6 +7,10 @@ import SnuffelOnboard
 import SnuffelGeo
 import SnuffelSim
 import SnuffelWire
+import Synchronization
+
+/// Set by SIGTERM and SIGINT: the daemon finishes the log and exits.
+let stopRequested = Atomic<Bool>(false)
 
 /// The onboard daemon. For now it runs against a simulated payload and flight only.
 @main
@@ -19,7 +23,8 @@ struct Snuffeld: ParsableCommand {
             records everything to a flight log (flushed every second) and tells the ground station \
             over MAVLink: a HEARTBEAT as an onboard computer (component 191) every second, a \
             STATUSTEXT for each detection (CRITICAL for a likely lab), and live values (VOCIDX, \
-            NOXIDX, PID_PPB, MAXSIGMA) twice a second.
+            NOXIDX, PID_PPB, MAXSIGMA) twice a second. SIGTERM or SIGINT (Ctrl-C) ends the \
+            flight: the log is completed and closed, and the daemon exits with status 0.
 
             This version runs with --simulate only: the sensors and the flight come from a \
             scenario of the simulator (see snuffel simulate), paced in real time or faster. \
@@ -97,6 +102,14 @@ struct Snuffeld: ParsableCommand {
         print("snuffeld: simulating \(loaded.name) at \(speed == 0 ? "full speed" : "\(speed)× real time"); log \(path)"
             + (link.map { "; MAVLink on \($0.endpoint)" } ?? ""))
 
+        // A parent may have blocked these signals (test runners do); unblock them.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber) { _ in stopRequested.store(true, ordering: .relaxed) }
+            sigaddset(&signals, signalNumber)
+        }
+        sigprocmask(SIG_UNBLOCK, &signals, nil)
         let wallStart = Date()
         var nextHeartbeat = flight.monotonicStart, nextValues = flight.monotonicStart
         var lastPose: ULogPose?
@@ -111,16 +124,24 @@ struct Snuffeld: ParsableCommand {
                 for frame in messages.frames(for: d, position: place, encoder: &encoder) { send(frame) }
             }
         }
-        for event in placed.events {
+        var stopped = false
+        flying: for event in placed.events {
             let t = event.time
-            if speed > 0 {
-                let due = Double(t &- flight.monotonicStart) / 1e6 / speed - Date().timeIntervalSince(wallStart)
-                if due > 0.002 {
-                    // Pace to real time; listen to the autopilot meanwhile.
-                    if let link { _ = try? link.receive(timeoutMilliseconds: Int(due * 1000)) } else { Thread.sleep(forTimeInterval: due) }
+            // Pace to real time, in steps of at most 0.2 s so that a stop is seen soon, and
+            // listen to the autopilot meanwhile.
+            while true {
+                if stopRequested.load(ordering: .relaxed) {
+                    stopped = true
+                    break flying
                 }
-            } else if let link {
-                _ = try? link.receive(timeoutMilliseconds: 0)
+                let due = speed > 0 ? Double(t &- flight.monotonicStart) / 1e6 / speed - Date().timeIntervalSince(wallStart) : 0
+                let wait = min(max(due, 0), 0.2)
+                if let link {
+                    _ = try? link.receive(timeoutMilliseconds: Int(wait * 1000))
+                } else if wait > 0.002 {
+                    Thread.sleep(forTimeInterval: wait)
+                }
+                if due <= 0.2 { break }
             }
             switch event {
             case .sample(let s): announce(try recorder.record(s))
@@ -141,7 +162,7 @@ struct Snuffeld: ParsableCommand {
             }
         }
         announce(try recorder.finish())
-        print("snuffeld: flight ended: \(detections) detections, \(alerts) alerts; log \(path)")
+        print("snuffeld: " + (stopped ? "stopped by a signal" : "flight ended") + ": \(detections) detections, \(alerts) alerts; log \(path)")
     }
 
     /// The checkout holding scenarios/ and deploy/ (the current directory, or the

@@ -40,6 +40,36 @@ struct DaemonTests {
         #expect(replay.stdout.contains("in flight: the same"), "\(replay.stdout)")
     }
 
+    @Test("SIGTERM ends the flight: the log is completed, closed and replays, and the exit status is 0")
+    func stopsOnSignal() throws {
+        let logs = (try CLI.temporaryFile("x", "") as NSString).deletingLastPathComponent + "/stop-logs"
+        let process = Process()
+        process.executableURL = Self.daemon
+        process.arguments = ["--simulate", "--scenario", "mdma-lab", "--speed", "5", "--mavlink-port", "0", "--log-dir", logs]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // Wait (bounded) until the daemon has started its log, then stop it.
+        let deadline = Date().addingTimeInterval(60)
+        var log: String?
+        while log == nil && Date() < deadline && process.isRunning {
+            log = (try? FileManager.default.contentsOfDirectory(atPath: logs))?.first { $0.hasSuffix(".ulg") }
+            if log == nil { usleep(50_000) }
+        }
+        try #require(log != nil, "no log appeared")
+        process.terminate()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(printed)")
+        #expect(printed.contains("stopped by a signal"), "\(printed)")
+        let replay = try CLI.run(["replay", logs + "/" + (log ?? ""), "--json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any]
+        let flight = object?["flight"] as? [String: Any]
+        #expect(flight?["truncated_bytes"] as? Int == 0, "the log was not closed cleanly")
+        #expect((flight?["samples"] as? Int ?? 0) > 0)
+    }
+
     @Test("without --simulate it says what it cannot do yet")
     func realModeRefused() throws {
         let r = try CLI.run(executable: Self.daemon, [])
