@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SnuffelGround", targets: ["SnuffelGround"]),
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .library(name: "SnuffelHardware", targets: ["SnuffelHardware"]),
+        .library(name: "SnuffelSigning", targets: ["SnuffelSigning"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
     ],
     // libgpiod v1 (Debian 12, Raspberry Pi OS bookworm) is the default; `--traits LibgpiodV2`
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        // Ed25519 and SHA-256 for the signed flight log (SnuffelSigning only).
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: [
         .target(
@@ -71,12 +74,19 @@ let package = Package(
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         // I2C, GPIO and serial wrappers, sensor drivers and their simulated twins.
         .target(name: "SnuffelHardware", dependencies: ["CI2C", "CGPIOD", "CSerialPort"]),
+        // The signed flight log: a SHA-256 hash chain over the blocks a ULogFileWriter
+        // writes, checkpoints signed with the device's Ed25519 key, device keys, and the
+        // streaming verifier behind `snuffel verify`. The only target that links Crypto.
+        .target(
+            name: "SnuffelSigning",
+            dependencies: ["SnuffelWire", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Runs peer programs (ogrinfo, xmllint, Python scripts) for tests.
         .target(name: "SnuffelPeerTesting"),
         .executableTarget(
             name: "snuffel",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol", "SnuffelHardware",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol", "SnuffelHardware", "SnuffelSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -104,6 +114,10 @@ let package = Package(
         .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "SnuffelConfig", "snuffel"]),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
+        .testTarget(
+            name: "SnuffelSigningTests",
+            dependencies: ["SnuffelSigning", "SnuffelWire", "SnuffelCore", "SnuffelPeerTesting"]
+        ),
         .testTarget(
             name: "SnuffelGroundTests",
             dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire", "SnuffelPeerTesting", "SnuffelTestSupport"]

@@ -63,10 +63,13 @@ public enum SimulatedFlightLog {
     ///   - placed: The simulated flight.
     ///   - configuration: The payload configuration the simulated drone flew with.
     ///   - path: The `.ulg` file to write.
+    ///   - sealer: Seals every written block (a signed log, `SnuffelSigning`); nil writes
+    ///     a plain log.
     ///   - progress: Called with the fraction written.
     /// - Returns: The detections made in flight.
     public static func writeLog(
-        _ placed: PlacedFlight, configuration: PayloadConfiguration, path: String, progress: ((Double) -> Void)? = nil
+        _ placed: PlacedFlight, configuration: PayloadConfiguration, path: String, sealer: (any ULogBlockSealer)? = nil,
+        progress: ((Double) -> Void)? = nil
     ) throws -> [Detection] {
         let flight = placed.flight
         let pipeline = try Pipeline(configuration: configuration.pipeline)
@@ -77,7 +80,7 @@ public enum SimulatedFlightLog {
             info: [
                 (SnuffelLogKey.writer, "snuffel simulate"), (SnuffelLogKey.scenario, placed.scenario.name),
                 (SnuffelLogKey.payloadPath, configuration.payloadFile.path),
-            ])
+            ], sealer: sealer)
         try writer.append(ULogClock(time: flight.monotonicStart, utc: flight.utcAtStart))
         let poses = placed.poses
         var detections: [Detection] = []
