@@ -113,7 +113,13 @@ public struct DevicePublicKey: Sendable, Equatable, CustomStringConvertible {
             self = key
             return
         }
-        let text = try readSmallTextFile(argument, what: "public key file")
+        let text: String
+        do {
+            text = try readSmallTextFile(argument, what: "public key file")
+        } catch {
+            throw DeviceKeyError(
+                "'\(argument)' is neither a public key (64 hexadecimal digits, or the base64 of 32 bytes) nor a file holding one: \(error.description)")
+        }
         do {
             try self.init(text: text)
         } catch {

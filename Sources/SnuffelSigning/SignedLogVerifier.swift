@@ -36,6 +36,16 @@ public struct SignedLogSummary: Sendable, Equatable {
     public var validByteCount: Int
     /// The bytes read.
     public var fileByteCount: Int
+    /// The first mapping of the log's clock to UTC (`snuffel_clock`) within the first
+    /// MiB, if any.
+    public var clock: ULogClock?
+
+    /// ``validUpToTime`` in UTC (µs since the UNIX epoch), from ``clock``; nil without
+    /// either.
+    public var validUpToUTC: UInt64? {
+        guard let t = validUpToTime, let clock else { return nil }
+        return t >= clock.time ? clock.utc &+ (t - clock.time) : clock.utc &- (clock.time - t)
+    }
 }
 
 /// Verifying a log file failed before a verdict (the file could not be read).
@@ -129,7 +139,8 @@ public struct SignedLogVerifier {
 
     // MARK: - Header
 
-    /// Feeds the header reader until it has passed the info messages (nil: the end).
+    /// Feeds the header reader until it has passed the info messages and met the first
+    /// clock record (nil: the end of the input).
     private mutating func readHeader(_ bytes: ArraySlice<UInt8>?) {
         guard var reader = headerReader else { return }
         headerReader = nil
@@ -140,12 +151,13 @@ public struct SignedLogVerifier {
                 case .info(let item):
                     if item.key == SignedLog.deviceIDKey { summary.deviceID = item.value.string }
                     if item.key == SignedLog.publicKeyKey { summary.publicKey = item.value.string }
-                case .multiInfo:
-                    continue
-                default:
-                    // The header is over (formats and subscriptions yield no records).
+                case .clock(let clock):
+                    summary.clock = clock
                     summary.startTime = reader.startTime
                     return
+                default:
+                    // Formats and subscriptions yield no records; data comes after the header.
+                    continue
                 }
             }
         } catch {

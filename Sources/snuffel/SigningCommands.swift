@@ -70,12 +70,20 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The device's public key: 64 hexadecimal digits, base64, or a file holding it (FILE.pub of `snuffel keygen`).", valueName: "pub"))
     var key: String
 
+    func validate() throws {
+        do {
+            _ = try DevicePublicKey(argument: key)
+        } catch {
+            throw ValidationError("--key: \(error.description)")
+        }
+    }
+
     func run() throws {
         let publicKey: DevicePublicKey
         do {
             publicKey = try DevicePublicKey(argument: key)
         } catch {
-            throw ValidationError("--key: \(error.description)")
+            throw Failure("--key: \(error.description)")
         }
         let verdict: SignedLogVerdict
         do {
@@ -116,8 +124,10 @@ struct VerifyCommand: ParsableCommand {
 
     private static func time(_ t: UInt64?, _ s: SignedLogSummary) -> String {
         guard let t else { return "?" }
-        guard let start = s.startTime, t >= start else { return "\(t) µs" }
-        return "\(t) µs (\(String(format: "%.1f", Double(t - start) / 1e6)) s after the log's start)"
+        var text = s.validUpToUTC.map { utc($0) + " UTC, " } ?? ""
+        text += "\(t) µs"
+        if let start = s.startTime, t >= start { text += " (\(String(format: "%.1f", Double(t - start) / 1e6)) s after the log's start)" }
+        return text
     }
 
     private static func device(_ s: SignedLogSummary) -> String {
