@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
         .testTarget(
             name: "SnuffelSigningTests",
-            dependencies: ["SnuffelSigning", "SnuffelWire", "SnuffelCore", "SnuffelPeerTesting"]
+            dependencies: ["SnuffelSigning", "SnuffelWire", "SnuffelCore", "SnuffelSim", "SnuffelPeerTesting"]
         ),
         .testTarget(
             name: "SnuffelGroundTests",

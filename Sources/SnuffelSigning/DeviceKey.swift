@@ -160,6 +160,7 @@ public struct DevicePublicKey: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether two keys are the same 32 bytes.
     public static func == (a: DevicePublicKey, b: DevicePublicKey) -> Bool {
         a.rawRepresentation == b.rawRepresentation
     }

@@ -45,7 +45,9 @@ public struct ULogWriteError: Error, CustomStringConvertible, Sendable, Equatabl
 /// of a file cut anywhere gets every message before the cut (see ``ULogReader``).
 ///
 /// With a ``ULogBlockSealer`` (`SnuffelSigning`'s signed hash chain, for example), every
-/// written block ends with the sealer's info message, and ``close()`` writes a final one.
+/// written block ends with the sealer's info message, and ``close()`` writes a final one;
+/// a writer released without ``close()`` seals its last block as not final, so the log
+/// reads as cut, not as closed.
 ///
 /// The writer owns its file descriptor; it closes it in ``close()`` or, writing what is
 /// left as well as it can, when it is released.

@@ -2,20 +2,9 @@ import Foundation
 import SnuffelCore
 import SnuffelPeerTesting
 import SnuffelSigning
+import SnuffelSim
 import SnuffelWire
 import Testing
-
-/// A small seeded generator, so that every run flips and cuts the same bytes.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A signed log written by `ULogFileWriter` with small blocks, and where its checkpoints are.
 private struct Fixture {
@@ -115,7 +104,7 @@ struct SignedLogTests {
         for b in f.bytes { byteByByte.append(contentsOf: [b]) }
         #expect(byteByByte.finish() == .intact(s))
 
-        var random = SplitMix64(state: 7)
+        var random = SeededGenerator(seed: 7)
         for _ in 0..<5 {
             var chunked = SignedLogVerifier(key: f.key.publicKey)
             var i = 0
@@ -183,7 +172,7 @@ struct SignedLogTests {
     @Test("every single changed byte is found: in the header, the blocks, the checkpoints and the final signature")
     func flips() throws {
         let f = try Fixture.make()
-        var random = SplitMix64(state: 42)
+        var random = SeededGenerator(seed: 42)
         var positions = Set((0..<500).map { _ in Int.random(in: 0..<f.bytes.count, using: &random) })
         positions.formUnion(0..<300)  // the file header, flags and the first info messages
         positions.formUnion((f.checkpoints[0].end - 272)..<f.checkpoints[0].end)  // the first checkpoint
@@ -201,6 +190,30 @@ struct SignedLogTests {
                 continue
             }
             #expect(offset <= position && offset >= f.blockStart(containing: position), "byte \(position): at \(offset)")
+        }
+    }
+
+    @Test("random bytes, and logs with several bytes changed or shuffled, are never intact and never crash the verifier")
+    func robustness() throws {
+        let f = try Fixture.make(samples: 150)
+        var random = SeededGenerator(seed: 3)
+        for _ in 0..<50 {
+            let garbage = (0..<Int.random(in: 0...3000, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let verdict = verify(garbage, key: f.key.publicKey)
+            // No checkpoint and no recorded key in random bytes.
+            #expect(verdict == .unsigned, "\(verdict)")
+        }
+        for _ in 0..<100 {
+            var altered = f.bytes
+            for _ in 0..<Int.random(in: 2...20, using: &random) {
+                altered[Int.random(in: 0..<altered.count, using: &random)] ^= UInt8.random(in: 1...255, using: &random)
+            }
+            if Bool.random(using: &random) {
+                let i = Int.random(in: 0..<(altered.count - 600), using: &random)
+                altered[i..<(i + 600)].shuffle(using: &random)
+            }
+            guard altered != f.bytes else { continue }
+            if case .intact = verify(altered, key: f.key.publicKey) { Issue.record("an altered log verified intact") }
         }
     }
 
