@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SnuffelHardware", targets: ["SnuffelHardware"]),
         .library(name: "SnuffelSigning", targets: ["SnuffelSigning"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
+        .executable(name: "snuffeld", targets: ["snuffeld"]),
     ],
     // libgpiod v1 (Debian 12, Raspberry Pi OS bookworm) is the default; `--traits LibgpiodV2`
     // builds SnuffelHardware's GPIO lines against libgpiod 2.x (Debian 13) instead.
@@ -55,10 +56,11 @@ let package = Package(
             dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
-        // Plume, flight and sensor-response simulation; standard library and RealModule only.
+        // Plume, flight and sensor-response simulation; standard library and RealModule, with
+        // SnuffelGeo and SnuffelWire to place a flight on the map as the records a drone logs.
         .target(
             name: "SnuffelSim",
-            dependencies: ["SnuffelCore", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", "SnuffelGeo", "SnuffelWire", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(
             name: "SnuffelTestSupport",
@@ -74,6 +76,8 @@ let package = Package(
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         // I2C, GPIO and serial wrappers, sensor drivers and their simulated twins.
         .target(name: "SnuffelHardware", dependencies: ["CI2C", "CGPIOD", "CSerialPort"]),
+        // The onboard daemon's runtime (messages to the ground station so far).
+        .target(name: "SnuffelOnboard", dependencies: ["SnuffelCore", "SnuffelWire"]),
         // The signed flight log: a SHA-256 hash chain over the blocks a ULogFileWriter
         // writes, checkpoints signed with the device's Ed25519 key, device keys, and the
         // streaming verifier behind `snuffel verify`. The only target that links Crypto.
@@ -87,6 +91,13 @@ let package = Package(
             name: "snuffel",
             dependencies: [
                 "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol", "SnuffelHardware", "SnuffelSigning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "snuffeld",
+            dependencies: [
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim", "SnuffelOnboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -105,14 +116,18 @@ let package = Package(
             name: "DetectionTests",
             dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelTestSupport"]
         ),
-        .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel"]),
+        .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel", "snuffeld"]),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore", "SnuffelSim"]),
         .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore", "SnuffelTestSupport", "SnuffelPeerTesting"]),
         // The bridge: protocol examples against PROTOCOL.md, the decoder, the sample
         // mapping, and the firmware in qemu-system-arm.
         .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "SnuffelConfig", "snuffel"]),
-        .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore"]),
+        .testTarget(
+            name: "SnuffelOnboardTests",
+            dependencies: ["SnuffelOnboard", "SnuffelCore", "SnuffelWire", "SnuffelConfig", "SnuffelTestSupport", "SnuffelPeerTesting"]
+        ),
+        .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore", "SnuffelPeerTesting"]),
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
         .testTarget(
             name: "SnuffelSigningTests",

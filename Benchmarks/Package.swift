@@ -34,6 +34,11 @@ let package = Package(
                 "SnuffelBenchSupport",
                 .product(name: "SnuffelCore", package: snuffel),
                 .product(name: "SnuffelSim", package: snuffel),
+                .product(name: "SnuffelGeo", package: snuffel),
+                .product(name: "SnuffelWire", package: snuffel),
+                .product(name: "SnuffelConfig", package: snuffel),
+                .product(name: "SnuffelGround", package: snuffel),
+                .product(name: "SnuffelTestSupport", package: snuffel),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -74,6 +74,25 @@ def main():
         rows.append(("throughput 16 ch with plumes", f"{ours:.1f}", "(not run)", "",
                      f"{int(r.get('swift_tput_events16_detections', 0))} detections", "info"))
 
+    if "swift_posterior_median_s" in r:
+        ours, ref = r["swift_posterior_median_s"], r.get("numpy_posterior_scaled_s", float("nan"))
+        ratio = ref / ours
+        rows.append(("posterior 256x256, 1e5 looks, s (one thread)", f"{ours:.2f}",
+                     f"NumPy dense {ref:.0f} (scaled from {int(r.get('numpy_posterior_timed_looks', 0))} looks)",
+                     f"{ratio:.0f}x", ">= 20x NumPy", status(ratio >= 20)))
+        rows.append(("posterior 256x256, 1e5 looks, absolute", f"{ours:.2f} s", "", "", "< 2 s",
+                     status(ours < 2) + (f" ({ours / 2:.2f}x the goal)" if ours >= 2 else "")))
+    if "posterior_small_maxdiff" in r:
+        rows.append(("posterior 48x48 vs NumPy: max |diff|", f"{r['posterior_small_maxdiff']:.1e}",
+                     f"peak {r['posterior_small_peak']:.1e}", "", "same peak cell",
+                     "PASS" if r.get("posterior_small_samepeak") == 1 else "MISS"))
+    if "swift_replay_total_s" in r:
+        rows.append(("replay 1 h, 16 ch, 50 Hz, end to end, s", f"{r['swift_replay_total_s']:.2f}",
+                     f"read+pipeline {r['swift_replay_read_s']:.2f}, localise {r['swift_replay_locate_s']:.2f}, "
+                     f"export {r['swift_replay_export_s']:.2f}", "", "< 1 s",
+                     status(r["swift_replay_total_s"] < 1)
+                     + (f" ({r['swift_replay_total_s']:.1f}x the goal)" if r["swift_replay_total_s"] >= 1 else "")))
+
     for count in (16, 8):
         p50 = r.get(f"swift_latency_{count}_hot_p50_ns", float("nan"))
         p99 = r.get(f"swift_latency_{count}_hot_p99_ns", float("nan"))

@@ -10,8 +10,9 @@ public struct LocatedSource: Sendable {
     /// Radii of circles with the area of the 50 % and 95 % credible regions, metres.
     public var radius50: Double
     public var radius95: Double
-    /// Confidence in the class: the share of the confidence-weighted votes of the
-    /// detections behind the source's hits that name it, times their mean confidence.
+    /// Confidence in the class: the summed confidence of the detections behind the
+    /// source's hits that name it, over the number of those detections' votes (each hit
+    /// second votes once per detection covering it).
     public var confidence: Double
     /// The mean confidence of those detections that the source is a lab or dump.
     public var labConfidence: Double
@@ -36,16 +37,61 @@ public struct LocalisationResult: Sendable {
     public var posteriors: [GridMap] = []
 }
 
-/// Localises the sources behind a replay's detections, class by class.
+extension ReplayResult {
+    /// Where the air of each second of the activity log entered the inlet, in a tangent
+    /// plane; nil for a second without a position.
+    public func inletPlaces(plane: LocalTangentPlane) -> [(east: Double, north: Double)?] {
+        activity.hit.indices.map { i in
+            track.fix(at: activity.time(ofSecond: i)).map { fix in
+                let o = plane.offset(of: fix.position)
+                return (o.east, o.north)
+            }
+        }
+    }
+
+    /// The gas distribution map of the flight (Kernel DM+V with the wind-stretched kernel):
+    /// the signal of each second (``ActivityLog/sigma``, the strongest fast gas channel in
+    /// noise units) at the place its air entered the inlet.
+    ///
+    /// - Parameters:
+    ///   - located: The localisation, for its wind and tangent plane (calm air and a plane
+    ///     at the first position without them).
+    ///   - settings: Cell size, kernel and confidence.
+    /// - Returns: The map and its plane, or nil without positions during the samples.
+    public func gasMap(_ located: LocalisationResult, settings: GasMapSettings = GasMapSettings())
+        -> (map: GasDistributionMap, plane: LocalTangentPlane)?
+    {
+        guard let plane = located.plane ?? track.points.first.map({ LocalTangentPlane(origin: $0.position) }) else { return nil }
+        var readings: [GasReading] = []
+        for (i, place) in inletPlaces(plane: plane).enumerated() {
+            guard let place, i < activity.sigma.count else { continue }
+            readings.append(GasReading(east: place.east, north: place.north, value: activity.sigma[i]))
+        }
+        let wind = located.wind ?? (0, 0)
+        return GasDistributionMap.build(readings: readings, windEast: wind.east, windNorth: wind.north, settings: settings)
+            .map { ($0, plane) }
+    }
+
+    /// The gas distribution map as GeoJSON cells (see ``GasDistributionMap/features(plane:minimumConfidence:)``).
+    public func gasMapFeatures(_ located: LocalisationResult, minimumConfidence: Double = 0.3) -> [GeoJSONFeature] {
+        guard let (map, plane) = gasMap(located) else { return [] }
+        return map.features(plane: plane, minimumConfidence: minimumConfidence)
+    }
+}
+
+/// Localises the sources behind a replay's detections.
 public enum Localisation {
     /// Estimates where the sources are.
     ///
-    /// For each class with detections, every second of the flight is a look at that class's
-    /// plume: a hit when the sensors were in a hit during a detection of the class, a clear
-    /// look when they were quiet outside every detection (seconds inside detections of other
-    /// classes, or hits no detection confirmed, say nothing about it). The looks go to
-    /// ``SourceEstimator`` with the wind, and each peak of its posterior is a source of the
-    /// class. Confounders are localised the same way and kept apart from labs.
+    /// Every second of the flight is a look at the plumes, placed where its air entered
+    /// the inlet: a hit when the payload's fastest gas sensors were in a hit during a
+    /// detection, a clear look when they were quiet outside every detection (hits no
+    /// detection confirmed, and quiet seconds inside detections, say nothing). Sources are
+    /// found one at a time: ``SourceEstimator`` gives the posterior of a single source for
+    /// the hits left and all clear looks in the wind; its peak is a source, the hits its
+    /// plume explains are set aside, and the search goes on while enough hits remain. Each
+    /// source takes the class that the detections behind its hits name with the most
+    /// confidence, so confounders and labs are told apart by their own detections.
     ///
     /// - Parameters:
     ///   - result: A replay.
@@ -75,16 +121,7 @@ public enum Localisation {
         let plane = LocalTangentPlane(origin: first.position)
         out.plane = plane
         let activity = result.activity
-        // Where the air of each second entered the inlet.
-        var places: [(east: Double, north: Double)?] = []
-        for i in activity.hit.indices {
-            if let fix = result.track.fix(at: activity.time(ofSecond: i)) {
-                let o = plane.offset(of: fix.position)
-                places.append((o.east, o.north))
-            } else {
-                places.append(nil)
-            }
-        }
+        let places = result.inletPlaces(plane: plane)
         guard let bounds = PlaneBounds.around(places.compactMap { $0 }, margin: settings.margin) else {
             out.note = "no positions during the samples: nothing to localise"
             return out
@@ -112,19 +149,22 @@ public enum Localisation {
         // Sources one by one: the best single source for the hits left, then the hits its
         // plume explains are set aside and the next is sought among the rest.
         let library = result.configuration.pipeline.library
-        let speed = (wind.east * wind.east + wind.north * wind.north).squareRoot()
         var remaining = hits
+        // The clear looks are the same in every search: added once.
+        var cleared = PosteriorAccumulator(windEast: wind.east, windNorth: wind.north, bounds: bounds, settings: settings)
+        if hits.count >= settings.minimumHits { cleared.add(clear) }
         while remaining.count >= settings.minimumHits, out.sources.count < settings.maximumSources {
-            let map = SourceEstimator.posterior(
-                observations: remaining.map(\.look) + clear, windEast: wind.east, windNorth: wind.north, bounds: bounds,
-                settings: settings)
+            var posterior = cleared
+            posterior.add(remaining.map(\.look))
+            let map = posterior.map()
             guard let best = SourceEstimator.sources(in: map, maximumCount: 1).first else { break }
             let explained = remaining.filter {
                 SourceEstimator.isInPlume(observation: $0.look, sourceEast: best.east, sourceNorth: best.north,
                                           windEast: wind.east, windNorth: wind.north, settings: settings)
             }
             guard explained.count >= settings.minimumHits else { break }
-            remaining.removeAll { h in explained.contains { $0.second == h.second } }
+            let taken = Set(explained.map(\.second))
+            remaining.removeAll { taken.contains($0.second) }
             // The class: the detections behind the explained hits vote with their confidence.
             var votes: [String: Double] = [:]
             var threat = 0.0, weight = 0.0
@@ -140,15 +180,13 @@ public enum Localisation {
                 }
             }
             guard let (name, vote) = votes.max(by: { $0.value < $1.value }) else { continue }
-            let total = votes.values.reduce(0, +)
             let confounder = library.classes.first { $0.id == name }?.isConfounder ?? false
             out.sources.append(LocatedSource(
                 signatureClass: name, isConfounder: confounder, position: plane.position(east: best.east, north: best.north),
-                radius50: best.radius50, radius95: best.radius95, confidence: vote / max(1e-9, total) * (total / max(1, weight)),
+                radius50: best.radius50, radius95: best.radius95, confidence: vote / max(1, weight),
                 labConfidence: weight > 0 ? threat / weight : 0,
                 detections: sequences.sorted(), hitSeconds: explained.count, clearSeconds: clear.count))
             out.posteriors.append(map)
-            _ = speed
         }
         if out.sources.isEmpty { out.note = "no detection of a known class had hits with positions" }
         return out

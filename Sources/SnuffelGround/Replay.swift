@@ -20,8 +20,21 @@ public enum FlightLogFormat: String, Sendable {
                 ? "cannot be opened for reading (check its permissions)" : "no such file")
         }
         defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 4)) ?? Data()
-        return Array(head) == Array("ULog".utf8) ? .ulog : .csv
+        let head = Array((try? handle.read(upToCount: 512)) ?? Data())
+        if head.starts(with: Array("ULog".utf8)) { return .ulog }
+        // Text, or something else: NUL bytes or invalid UTF-8 mean neither format.
+        var utf8 = Unicode.UTF8.ForwardParser()
+        var bytes = head.makeIterator()
+        var decoded = 0
+        while case .valid(let scalar) = utf8.parseScalar(from: &bytes) {
+            decoded += scalar.count
+            if scalar.first == 0 { break }
+        }
+        // (The last scalar may be cut by the 512-byte window.)
+        if head.contains(0) || decoded < head.count - 3 {
+            throw ReplayError(path: path, reason: "neither a Snuffel flight log (ULog) nor a CSV text file: it is binary and does not start with the ULog magic bytes")
+        }
+        return .csv
     }
 }
 
@@ -253,7 +266,8 @@ public enum Replay {
             case .failure(let error):
                 if case .readFailed = error.reason { throw ReplayError(path: path, reason: "\(error)") }
                 if case .noHeader = error.reason { throw ReplayError(path: path, reason: "\(error)") }
-                guard options.skipBadRows, reader.header != nil else { throw ReplayError(path: path, reason: "\(error)\(hint)") }
+                guard reader.header != nil else { throw ReplayError(path: path, reason: "\(error)") }
+                guard options.skipBadRows else { throw ReplayError(path: path, reason: "\(error)\(hint)") }
                 result.badRows.append(error)
             case .success(let row?):
                 result.records += 1
@@ -321,7 +335,13 @@ public enum Replay {
                 chosen = (given, .file(given.payloadFile.path))
             } else {
                 guard let payloadTOML, let signaturesTOML else {
-                    throw ReplayError(path: path, reason: "the log records no payload configuration (\(SnuffelLogKey.payloadTOML)); give one with --config")
+                    var reason = "the log records no payload configuration (\(SnuffelLogKey.payloadTOML)); give one with --config"
+                    if records == 0 && channelIDs.isEmpty {
+                        reason = "no Snuffel data in the log (\(reader.skippedMessageCount) messages of other kinds skipped"
+                            + ((reader.truncatedByteCount ?? 0) > 0 ? ", \(reader.truncatedByteCount ?? 0) bytes at the end not a whole message" : "")
+                            + "); is it a Snuffel flight log? If it is, give its configuration with --config"
+                    }
+                    throw ReplayError(path: path, reason: reason)
                 }
                 do {
                     chosen = (try PayloadConfiguration.parse(

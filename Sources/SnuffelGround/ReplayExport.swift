@@ -92,7 +92,8 @@ extension ReplayResult {
     }
 
     /// Writes the flight into a directory (created if needed): `detections.geojson`,
-    /// `track.geojson` and `sources.geojson` (RFC 7946), and `flight.geojson`, `flight.kml`,
+    /// `track.geojson`, `sources.geojson` and `gasmap.geojson` (RFC 7946; the gas
+    /// distribution map's cells, see ``gasMapFeatures(_:minimumConfidence:)``), and `flight.geojson`, `flight.kml`,
     /// `flight.gpx` and `detections.csv` (see ``export(_:located:)``).
     /// - Returns: The files written.
     public func writeAll(directory: String, located: LocalisationResult) throws -> [String] {
@@ -101,6 +102,7 @@ extension ReplayResult {
             ("detections.geojson", try GeoJSON.featureCollection(detectionFeatures())),
             ("track.geojson", try GeoJSON.featureCollection(trackFeatures())),
             ("sources.geojson", try GeoJSON.featureCollection(sourceFeatures(located))),
+            ("gasmap.geojson", try GeoJSON.featureCollection(gasMapFeatures(located))),
         ]
         for format in ExportFormat.allCases { files.append((format.fileName, try export(format, located: located))) }
         var written: [String] = []
@@ -158,7 +160,8 @@ extension ReplayResult {
                 features.map { var f = $0; f.properties.insert(("layer", .string(name)), at: 0); return f }
             }
             return try GeoJSON.featureCollection(
-                layer("track", trackFeatures()) + layer("detections", detectionFeatures()) + layer("sources", sourceFeatures(located)))
+                layer("track", trackFeatures()) + layer("detections", detectionFeatures()) + layer("sources", sourceFeatures(located))
+                    + layer("gasmap", gasMapFeatures(located)))
         case .kml:
             var track: [KMLPlacemark] = []
             var run: [GeoPosition] = []

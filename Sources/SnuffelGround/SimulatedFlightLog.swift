@@ -5,46 +5,6 @@ import SnuffelGeo
 import SnuffelSim
 import SnuffelWire
 
-/// A simulated flight placed on the map: the simulator works in metres east, north and up
-/// of the scenario's site; logs and truth files hold WGS84 positions.
-public struct PlacedFlight: Sendable {
-    public var scenario: Scenario
-    public var flight: SimulatedFlight
-    public var plane: LocalTangentPlane
-
-    public init(scenario: Scenario, flight: SimulatedFlight) {
-        self.scenario = scenario
-        self.flight = flight
-        plane = LocalTangentPlane(origin: GeoPosition(
-            latitude: scenario.site.latitude, longitude: scenario.site.longitude, altitude: scenario.site.groundAltitude))
-    }
-
-    /// A simulator position (ENU metres from the site, up from the ground) on the map.
-    public func position(_ p: ENU) -> GeoPosition {
-        plane.position(east: p.east, north: p.north, up: p.up)
-    }
-
-    /// A time of the drone's clock in UTC µs.
-    public func utc(_ time: UInt64) -> UInt64 { flight.utc(time) }
-
-    /// The logged (GPS) poses as ULog poses.
-    public var poses: [ULogPose] {
-        flight.poses.map { p in
-            let g = position(p.position)
-            return ULogPose(
-                time: p.time, latitude: g.latitude, longitude: g.longitude, altitude: Float(g.altitude),
-                roll: Float(p.roll), pitch: Float(p.pitch), yaw: Float(p.yaw),
-                velocityNorth: Float(p.velocity.north), velocityEast: Float(p.velocity.east),
-                velocityDown: Float(-p.velocity.up), gpsTime: utc(p.time))
-        }
-    }
-
-    /// The drone's true track (no GPS noise), on the drone's clock.
-    public var trueTrack: PoseTrack {
-        PoseTrack(points: flight.poses.map { TrackPoint(time: $0.time, position: position($0.truePosition)) })
-    }
-}
-
 /// What `snuffel simulate` wrote.
 public struct SimulationOutput: Sendable {
     /// The detections the onboard pipeline made during the flight (recorded in the log).
@@ -72,51 +32,28 @@ public enum SimulatedFlightLog {
         progress: ((Double) -> Void)? = nil
     ) throws -> [Detection] {
         let flight = placed.flight
-        let pipeline = try Pipeline(configuration: configuration.pipeline)
-        let writer = try ULogFileWriter(
-            path: path, startTime: flight.monotonicStart, channelIDs: configuration.pipeline.channels.map(\.id),
+        let recorder = try FlightRecorder(
+            path: path, pipeline: try Pipeline(configuration: configuration.pipeline), startTime: flight.monotonicStart,
+            utcOffset: Int64(clamping: flight.utcAtStart) &- Int64(clamping: flight.monotonicStart),
             payloadTOML: configuration.payloadFile.text, signaturesTOML: configuration.signaturesFile.text,
             calibrationTOML: configuration.calibrationFiles.sorted { $0.key < $1.key }.map { ($0.key, $0.value.text) },
             info: [
                 (SnuffelLogKey.writer, "snuffel simulate"), (SnuffelLogKey.scenario, placed.scenario.name),
                 (SnuffelLogKey.payloadPath, configuration.payloadFile.path),
             ], sealer: sealer)
-        try writer.append(ULogClock(time: flight.monotonicStart, utc: flight.utcAtStart))
-        let poses = placed.poses
         var detections: [Detection] = []
-        var p = 0, w = 0
-        var nextHealth = flight.monotonicStart + 60_000_000
-        for (i, s) in flight.samples.enumerated() {
-            while p < poses.count && poses[p].time <= s.time {
-                try writer.append(poses[p])
-                p += 1
+        var i = 0
+        for event in placed.events {
+            switch event {
+            case .sample(let s):
+                detections += try recorder.record(s)
+                i += 1
+                if i % 50_000 == 0 { progress?(Double(i) / Double(max(1, flight.samples.count))) }
+            case .pose(let p): try recorder.record(p)
+            case .wind(let w): try recorder.record(w)
             }
-            while w < flight.wind.count && flight.wind[w].time <= s.time {
-                let x = flight.wind[w]
-                try writer.append(ULogWind(time: x.time, north: Float(x.north), east: Float(x.east), down: Float(x.down)))
-                w += 1
-            }
-            if s.time >= nextHealth {
-                try writer.append(health: pipeline.health, time: s.time)
-                try writer.append(ULogClock(time: s.time, utc: placed.utc(s.time)))
-                nextHealth += 60_000_000
-            }
-            try writer.append(s)
-            pipeline.process(s)
-            while let d = pipeline.popDetection() {
-                try writer.append(d)
-                detections.append(d)
-            }
-            if i % 50_000 == 0 { progress?(Double(i) / Double(max(1, flight.samples.count))) }
         }
-        for pose in poses[p...] { try writer.append(pose) }
-        pipeline.finish()
-        while let d = pipeline.popDetection() {
-            try writer.append(d)
-            detections.append(d)
-        }
-        try writer.append(health: pipeline.health, time: flight.samples.last?.time ?? flight.monotonicStart)
-        try writer.close()
+        detections += try recorder.finish()
         progress?(1)
         return detections
     }

@@ -231,3 +231,82 @@ func system_read(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer) -
 func system_sendAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Void, SystemError> {
     writeFully(buffer) { send(descriptor, $0, $1, Int32(MSG_NOSIGNAL)) }
 }
+
+/// A socket address as the C library gives it, kept as bytes.
+struct SocketAddress: Sendable, Equatable {
+    var storage: [UInt8]
+    var length: UInt32
+}
+
+/// Opens a UDP socket bound to `host`:`port` (port 0: any free port).
+///
+/// The corresponding C functions are `socket` (`SOCK_DGRAM | SOCK_CLOEXEC`), `bind` and
+/// `getsockname`.
+/// - Returns: The socket and the port it is bound to.
+func system_bindUDP(host: String, port: UInt16) -> Result<(Int32, UInt16), SystemError> {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+        return .failure(SystemError(code: EINVAL, message: "not an IPv4 address: \(host)"))
+    }
+    let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard descriptor >= 0 else { return .failure(SystemError(code: errno)) }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else {
+        let error = SystemError(code: errno)
+        close(descriptor)
+        return .failure(error)
+    }
+    var actual = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &actual) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    return .success((descriptor, UInt16(bigEndian: actual.sin_port)))
+}
+
+/// Receives one datagram.
+///
+/// The corresponding C function is `recvfrom`, retried on `EINTR`.
+/// - Returns: The bytes (cut to `capacity`) and the sender's address.
+func system_receiveFrom(_ descriptor: Int32, capacity: Int) -> Result<([UInt8], SocketAddress), SystemError> {
+    var buffer = [UInt8](repeating: 0, count: capacity)
+    var storage = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { raw in
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(descriptor, raw.baseAddress, raw.count, 0, $0, &length) }
+            }
+        }
+        if count >= 0 {
+            let bytes = withUnsafeBytes(of: &storage) { Array($0.prefix(Int(length))) }
+            return .success((Array(buffer.prefix(count)), SocketAddress(storage: bytes, length: UInt32(length))))
+        }
+        if errno != EINTR { return .failure(SystemError(code: errno)) }
+    }
+}
+
+/// Sends one datagram to an address.
+///
+/// The corresponding C function is `sendto`, retried on `EINTR`.
+func system_sendTo(_ descriptor: Int32, _ bytes: [UInt8], _ address: SocketAddress) -> Result<Void, SystemError> {
+    var storage = sockaddr_storage()
+    withUnsafeMutableBytes(of: &storage) { raw in
+        for (i, b) in address.storage.prefix(raw.count).enumerated() { raw[i] = b }
+    }
+    while true {
+        let sent = bytes.withUnsafeBytes { raw in
+            withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, socklen_t(address.length))
+                }
+            }
+        }
+        if sent >= 0 { return .success(()) }
+        if errno != EINTR { return .failure(SystemError(code: errno)) }
+    }
+}

@@ -12,7 +12,10 @@ struct ExportCommand: ParsableCommand {
             or --config), each detection geotagged and the sources localised; then one file is \
             written:
               geojson  RFC 7946: the track, the detections as points, each source as a point \
-            with its 50 % and 95 % areas as polygons (a "layer" property tells them apart);
+            with its 50 % and 95 % areas as polygons, and the gas distribution map (Kernel DM+V \
+            with a wind-stretched kernel) as square cells with their mean, variance and \
+            confidence, where the confidence is at least 0.3 (a "layer" property tells them \
+            apart: track, detections, sources, gasmap);
               kml      Google Earth: the track coloured by signal, detection placemarks with \
             class, confidence, compounds and time, source areas;
               gpx      GPX 1.1: the track (a segment per stretch without a gap) and the \

@@ -50,7 +50,7 @@ struct ReplayCommand: ParsableCommand {
     var config: String?
 
     @Option(help: ArgumentHelp(
-        "Write the flight into this directory: detections.geojson, track.geojson, sources.geojson and flight.geojson (RFC 7946), flight.kml (Google Earth), flight.gpx (GPX 1.1) and detections.csv.",
+        "Write the flight into this directory: detections.geojson, track.geojson, sources.geojson, gasmap.geojson (the gas distribution map) and flight.geojson (RFC 7946), flight.kml (Google Earth), flight.gpx (GPX 1.1) and detections.csv.",
         valueName: "dir"))
     var out: String?
 

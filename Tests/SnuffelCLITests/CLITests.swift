@@ -26,6 +26,10 @@ struct CLI {
     }
 
     static func run(_ arguments: [String]) throws -> Result {
+        try run(executable: executable, arguments)
+    }
+
+    static func run(executable: URL, _ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -104,7 +108,7 @@ struct CLITests {
         let out = (log as NSString).deletingLastPathComponent + "/out"
         let replayed = try CLI.run(["replay", log, "--out", out])
         #expect(replayed.status == 0, "\(replayed.stderr)")
-        for name in ["detections.geojson", "track.geojson", "sources.geojson", "flight.kml", "flight.gpx", "detections.csv"] {
+        for name in ["detections.geojson", "track.geojson", "sources.geojson", "gasmap.geojson", "flight.kml", "flight.gpx", "detections.csv"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name) not written")
         }
         let gpx = out + "/one.gpx"

@@ -46,9 +46,13 @@ struct ExportTests {
         let (result, located, text) = try exported(.geojson)
         let layers = try #require(try layers(write(text, "flight.geojson")))
         let tagged = result.geotags.filter { (try? $0.get()) != nil }.count
-        #expect(layers.values.first == result.trackFeatures().count + tagged + 3 * located.sources.count, "\(layers)")
+        let cells = result.gasMapFeatures(located).count
+        #expect(cells > 0)
+        #expect(layers.values.first == result.trackFeatures().count + tagged + 3 * located.sources.count + cells, "\(layers)")
         let all = try Peer.run(["ogrinfo", "-ro", "-al", try write(text, "all.geojson")], install: "apt-get install gdal-bin").get().stdout
         #expect(all.contains("layer (String) = sources"))
+        #expect(all.contains("layer (String) = gasmap"))
+        #expect(all.contains("confidence (Real) = "))
         let lab = try #require(located.sources.first)
         // ogrinfo prints each point as `POINT Z (lon lat alt)`: the source must be among them.
         let points = all.split(separator: "\n").compactMap { line -> [Double]? in
@@ -57,6 +61,24 @@ struct ExportTests {
         }
         #expect(points.contains { $0.count == 3 && abs($0[0] - lab.position.longitude) < 1e-6 && abs($0[1] - lab.position.latitude) < 1e-6 },
                 "the source is not where it was written, in lon lat order")
+    }
+
+    @Test("the gas map of the lab flight is strongest where the drone detected the plume, and confident only near the track")
+    func gasMapOfTheLabFlight() throws {
+        let lab = try SimulatedLab.shared.get()
+        let result = try Replay.run(path: lab.logPath)
+        let located = Localisation.locate(result)
+        let (map, plane) = try #require(result.gasMap(located))
+        let top = try #require(map.mean.indices.max { map.mean[$0] < map.mean[$1] })
+        let peak = map.centre(column: top % map.columns, row: top / map.columns)
+        let tags = result.geotags.compactMap { try? $0.get() }.map { plane.offset(of: $0.position) }
+        let nearest = tags.map { (($0.east - peak.east) * ($0.east - peak.east) + ($0.north - peak.north) * ($0.north - peak.north)).squareRoot() }.min()
+        #expect(try #require(nearest) < 3 * map.cellSize, "the strongest cell is \(nearest ?? -1) m from the nearest detection")
+        #expect(map.mean[top] > 5 * map.priorMean)
+        // The corners of the map lie beyond the track's margin: the prior, no confidence.
+        for corner in [0, map.columns - 1, map.columns * (map.rows - 1), map.columns * map.rows - 1] {
+            #expect(map.confidence[corner] < 0.05, "corner \(corner): \(map.confidence[corner])")
+        }
     }
 
     @Test("KML: track segments by signal, detection placemarks with their description, source areas")

@@ -184,7 +184,8 @@ struct ReplayTests {
         let directory = scratchPath("out")
         let files = try result.writeAll(directory: directory, located: Localisation.locate(result))
         #expect(files.map { ($0 as NSString).lastPathComponent } == [
-            "detections.geojson", "track.geojson", "sources.geojson", "flight.geojson", "flight.kml", "flight.gpx", "detections.csv",
+            "detections.geojson", "track.geojson", "sources.geojson", "gasmap.geojson", "flight.geojson", "flight.kml", "flight.gpx",
+            "detections.csv",
         ])
         let detections = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any]
         let features = try #require(detections?["features"] as? [[String: Any]])
@@ -301,5 +302,49 @@ struct LocalisationTests {
         let given = Localisation.locate(result, wind: (east: 2.6, north: 1.3))
         #expect(!given.sources.isEmpty)
         #expect(given.windOrigin == "given")
+    }
+}
+
+@Suite("Inputs that are not flight data")
+struct NotFlightDataTests {
+    @Test("a binary file is neither a log nor a CSV file, and says so")
+    func binary() throws {
+        let path = scratchPath("photo.jpg")
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array(repeating: 0x4A, count: 100)).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try Replay.run(path: path)
+        } throws: { error in
+            "\(error)".contains(path) && "\(error)".contains("neither a Snuffel flight log")
+        }
+    }
+
+    @Test("a ULog header followed by garbage is named as holding no Snuffel data")
+    func garbageAfterHeader() throws {
+        let path = scratchPath("garbage.ulg")
+        var bytes = Array("ULog".utf8) + [0x01, 0x12, 0x35, 0x01] + Array(repeating: 0, count: 8)
+        var state: UInt64 = 42
+        for _ in 0..<300 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            bytes.append(UInt8(truncatingIfNeeded: state >> 33))
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try Replay.run(path: path)
+        } throws: { error in
+            "\(error)".contains(path) && ("\(error)".contains("no Snuffel data") || "\(error)".contains("byte "))
+        }
+    }
+
+    @Test("a CSV header error is named without the hint about skipping rows")
+    func headerError() throws {
+        let path = scratchPath("bad.csv")
+        try "time,pid\n1,2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var options = ReplayOptions()
+        options.configuration = try shippedConfiguration()
+        #expect {
+            try Replay.run(path: path, options: options)
+        } throws: { error in
+            "\(error)".contains("line 1") && !"\(error)".contains("--skip-bad-rows")
+        }
     }
 }

@@ -12,7 +12,7 @@ struct SnuffelBench: ParsableCommand {
             prints a table and appends `key value` lines to the results file that the final \
             summary reads. Build in release: swift build -c release --product snuffel-bench.
             """,
-        subcommands: [Prepare.self, Throughput.self, Latency.self, GasIndex.self]
+        subcommands: [Prepare.self, Throughput.self, Latency.self, GasIndex.self, Posterior.self, ReplayFlight.self]
     )
 }
 
