@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "snuffeld",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim", "SnuffelOnboard",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim", "SnuffelOnboard", "SnuffelSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -50,6 +50,23 @@ struct SigningCLITests {
         let plain = try CLI.run(["verify", "flightlogs/mdma-lab.ulg", "--key", publicKey])
         #expect(plain.status == 3 && plain.stdout.contains("not signed"))
 
+        let logs = dir + "/daemon"
+        let daemon = Process()
+        daemon.executableURL = CLI.executable.deletingLastPathComponent().appendingPathComponent("snuffeld")
+        daemon.arguments = ["--simulate", "--scenario", "confounders-only", "--speed", "0", "--mavlink-port", "0",
+                            "--log-dir", logs, "--sign-key", key]
+        daemon.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        let written = try FileManager.default.contentsOfDirectory(atPath: logs).filter { $0.hasSuffix(".ulg") }
+        #expect(written.count == 1)
+        if let name = written.first {
+            let daemonLog = try CLI.run(["verify", logs + "/" + name, "--key", publicKey])
+            #expect(daemonLog.status == 0 && daemonLog.stdout.contains("intact"), "\(daemonLog.stdout)")
+        }
+
         let bad = try CLI.run(["verify", log, "--key", "not-a-key"])
         #expect(bad.status != 0 && bad.stderr.contains("neither a public key"))
     }
