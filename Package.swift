@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SnuffelGround", targets: ["SnuffelGround"]),
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .library(name: "SnuffelHardware", targets: ["SnuffelHardware"]),
+        .library(name: "SnuffelSigning", targets: ["SnuffelSigning"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
         .executable(name: "snuffeld", targets: ["snuffeld"]),
     ],
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        // Ed25519 and SHA-256 for the signed flight log (SnuffelSigning only).
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: [
         .target(
@@ -75,19 +78,26 @@ let package = Package(
         .target(name: "SnuffelHardware", dependencies: ["CI2C", "CGPIOD", "CSerialPort"]),
         // The onboard daemon's runtime (messages to the ground station so far).
         .target(name: "SnuffelOnboard", dependencies: ["SnuffelCore", "SnuffelWire"]),
+        // The signed flight log: a SHA-256 hash chain over the blocks a ULogFileWriter
+        // writes, checkpoints signed with the device's Ed25519 key, device keys, and the
+        // streaming verifier behind `snuffel verify`. The only target that links Crypto.
+        .target(
+            name: "SnuffelSigning",
+            dependencies: ["SnuffelWire", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Runs peer programs (ogrinfo, xmllint, Python scripts) for tests.
         .target(name: "SnuffelPeerTesting"),
         .executableTarget(
             name: "snuffel",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol", "SnuffelHardware",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol", "SnuffelHardware", "SnuffelSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "snuffeld",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim", "SnuffelOnboard",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim", "SnuffelOnboard", "SnuffelSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -119,6 +129,10 @@ let package = Package(
         ),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore", "SnuffelPeerTesting"]),
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),
+        .testTarget(
+            name: "SnuffelSigningTests",
+            dependencies: ["SnuffelSigning", "SnuffelWire", "SnuffelCore", "SnuffelSim", "SnuffelPeerTesting"]
+        ),
         .testTarget(
             name: "SnuffelGroundTests",
             dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire", "SnuffelPeerTesting", "SnuffelTestSupport"]

@@ -23,10 +23,13 @@ public enum SimulatedFlightLog {
     ///   - placed: The simulated flight.
     ///   - configuration: The payload configuration the simulated drone flew with.
     ///   - path: The `.ulg` file to write.
+    ///   - sealer: Seals every written block (a signed log, `SnuffelSigning`); nil writes
+    ///     a plain log.
     ///   - progress: Called with the fraction written.
     /// - Returns: The detections made in flight.
     public static func writeLog(
-        _ placed: PlacedFlight, configuration: PayloadConfiguration, path: String, progress: ((Double) -> Void)? = nil
+        _ placed: PlacedFlight, configuration: PayloadConfiguration, path: String, sealer: (any ULogBlockSealer)? = nil,
+        progress: ((Double) -> Void)? = nil
     ) throws -> [Detection] {
         let flight = placed.flight
         let recorder = try FlightRecorder(
@@ -37,7 +40,7 @@ public enum SimulatedFlightLog {
             info: [
                 (SnuffelLogKey.writer, "snuffel simulate"), (SnuffelLogKey.scenario, placed.scenario.name),
                 (SnuffelLogKey.payloadPath, configuration.payloadFile.path),
-            ])
+            ], sealer: sealer)
         var detections: [Detection] = []
         var i = 0
         for event in placed.events {

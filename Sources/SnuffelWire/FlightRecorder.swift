@@ -30,17 +30,20 @@ public final class FlightRecorder {
     ///   - startTime: The log's start, µs on the drone's clock.
     ///   - utcOffset: UTC minus the drone's clock, µs, if known.
     ///   - payloadTOML, signaturesTOML, calibrationTOML, info: As for ``ULogFileWriter``.
+    ///   - sealer: Seals every flushed block (`SnuffelSigning`'s signed hash chain); nil
+    ///     writes a plain log.
     /// - Throws: ``FileOpenError`` or ``ULogWriteError``.
     public init(
         path: String, pipeline: Pipeline, startTime: UInt64, utcOffset: Int64?, payloadTOML: String?,
         signaturesTOML: String?, calibrationTOML: [(channelID: String, text: String)] = [],
-        info: [(key: String, value: String)] = []
+        info: [(key: String, value: String)] = [], sealer: (any ULogBlockSealer)? = nil
     ) throws {
         self.pipeline = pipeline
         self.utcOffset = utcOffset
         writer = try ULogFileWriter(
             path: path, startTime: startTime, channelIDs: pipeline.configuration.channels.map(\.id),
-            payloadTOML: payloadTOML, signaturesTOML: signaturesTOML, calibrationTOML: calibrationTOML, info: info)
+            payloadTOML: payloadTOML, signaturesTOML: signaturesTOML, calibrationTOML: calibrationTOML, info: info,
+            sealer: sealer)
         lastFlush = startTime
         lastTime = startTime
         nextHealth = startTime &+ healthInterval

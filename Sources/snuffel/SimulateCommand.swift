@@ -3,6 +3,7 @@ import Foundation
 import SnuffelConfig
 import SnuffelCore
 import SnuffelGround
+import SnuffelSigning
 import SnuffelSim
 
 /// `snuffel simulate`: writes the flight log of a simulated flight over plume sources.
@@ -47,11 +48,31 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Use this random seed instead of the scenario's.", valueName: "n"))
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp(
+        "Sign the log with this device key (made by `snuffel keygen`), as the drone does; check it with `snuffel verify`.",
+        valueName: "file"))
+    var signKey: String?
+
+    @Option(help: ArgumentHelp("The device id recorded in a signed log (default: derived from the key).", valueName: "id"))
+    var deviceID: String?
+
+    func validate() throws {
+        if deviceID != nil && signKey == nil { throw ValidationError("--device-id is recorded only in a signed log; give --sign-key too.") }
+    }
+
     func run() throws {
         let path = try ScenarioFiles.resolve(scenario)
         var loaded = try ScenarioFiles.load(path)
         if let seed { loaded.seed = seed }
         let config = try payload.load()
+        var sealer: SignedLogSealer?
+        if let signKey {
+            do {
+                sealer = SignedLogSealer(key: try DeviceKey(contentsOfFile: signKey), deviceID: deviceID)
+            } catch {
+                throw Failure(error.description)
+            }
+        }
         let simulator: FlightSimulator
         do {
             simulator = try FlightSimulator(scenario: loaded, channels: config.pipeline.channels, library: config.pipeline.library)
@@ -61,7 +82,7 @@ struct SimulateCommand: ParsableCommand {
         let progress = Progress(label: "simulating \(loaded.name)")
         let flight = simulator.run { progress.update(fraction: $0 * 0.7) }
         let placed = PlacedFlight(scenario: loaded, flight: flight)
-        let detections = try SimulatedFlightLog.writeLog(placed, configuration: config, path: out) {
+        let detections = try SimulatedFlightLog.writeLog(placed, configuration: config, path: out, sealer: sealer) {
             progress.update(fraction: 0.7 + 0.3 * $0)
         }
         progress.done()

@@ -5,6 +5,7 @@ import SnuffelCore
 
 import SnuffelOnboard
 import SnuffelGeo
+import SnuffelSigning
 import SnuffelSim
 import SnuffelWire
 import Synchronization
@@ -59,11 +60,20 @@ struct Snuffeld: ParsableCommand {
     @Option(help: ArgumentHelp("MAVLink system id to send with (the autopilot's).", valueName: "id"))
     var systemID: UInt8 = 1
 
+    @Option(help: ArgumentHelp(
+        "Sign the flight log with this device key (made by `snuffel keygen`); check it with `snuffel verify LOG --key PUB`.",
+        valueName: "file"))
+    var signKey: String?
+
+    @Option(help: ArgumentHelp("The device id recorded in a signed log (default: derived from the key).", valueName: "id"))
+    var deviceID: String?
+
     func validate() throws {
         guard simulate else {
             throw ValidationError("this version of snuffeld runs only with --simulate: reading real sensors is not wired in yet (snuffel probe checks them)")
         }
         guard speed >= 0, speed.isFinite else { throw ValidationError("--speed must be 0 or more") }
+        if deviceID != nil && signKey == nil { throw ValidationError("--device-id is recorded only in a signed log; give --sign-key too.") }
     }
 
     func run() throws {
@@ -77,6 +87,12 @@ struct Snuffeld: ParsableCommand {
         let loaded: Scenario
         do { loaded = try Scenario.load(path: scenarioPath) } catch {
             throw ValidationError("the scenario was refused:\n  \(error)")
+        }
+        var sealer: SignedLogSealer?
+        if let signKey {
+            do { sealer = SignedLogSealer(key: try DeviceKey(contentsOfFile: signKey), deviceID: deviceID) } catch {
+                throw ValidationError("--sign-key: \(error.description)")
+            }
         }
         let simulator = try FlightSimulator(scenario: loaded, channels: payload.pipeline.channels, library: payload.pipeline.library)
         let placed = PlacedFlight(scenario: loaded, flight: simulator.run())
@@ -95,7 +111,8 @@ struct Snuffeld: ParsableCommand {
             payloadTOML: payload.payloadFile.text, signaturesTOML: payload.signaturesFile.text,
             calibrationTOML: payload.calibrationFiles.sorted { $0.key < $1.key }.map { ($0.key, $0.value.text) },
             info: [(SnuffelLogKey.writer, "snuffeld --simulate"), (SnuffelLogKey.scenario, loaded.name),
-                   (SnuffelLogKey.payloadPath, configPath)])
+                   (SnuffelLogKey.payloadPath, configPath)],
+            sealer: sealer)
         let link = mavlinkPort == 0 ? nil : try MAVLinkUDPLink(port: mavlinkPort)
         var encoder = MAVLinkEncoder(systemID: systemID)
         let messages = GroundStationMessages(channels: payload.pipeline.channels, library: payload.pipeline.library)
