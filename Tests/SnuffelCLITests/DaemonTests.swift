@@ -49,12 +49,19 @@ struct DaemonTests {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        // Wait (bounded) until the daemon has started its log, then stop it.
+        // Wait (bounded) until the daemon's log holds flight data beyond its header, then
+        // stop it.
         let deadline = Date().addingTimeInterval(60)
         var log: String?
-        while log == nil && Date() < deadline && process.isRunning {
-            log = (try? FileManager.default.contentsOfDirectory(atPath: logs))?.first { $0.hasSuffix(".ulg") }
-            if log == nil { usleep(50_000) }
+        var headerSize: Int?
+        func size(_ name: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: logs + "/" + name))?[.size] as? Int) ?? 0 }
+        while Date() < deadline && process.isRunning {
+            log = log ?? (try? FileManager.default.contentsOfDirectory(atPath: logs))?.first { $0.hasSuffix(".ulg") }
+            if let log {
+                if headerSize == nil { headerSize = size(log) }
+                if size(log) > (headerSize ?? 0) + 10_000 { break }
+            }
+            usleep(50_000)
         }
         try #require(log != nil, "no log appeared")
         process.terminate()
