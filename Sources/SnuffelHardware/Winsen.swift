@@ -1,4 +1,5 @@
-/// Winsen ZE03 / ZE07 electrochemical gas modules (NH3, H2S, CO, ...) on a UART.
+/// Winsen ZE07 electrochemical gas modules (NH3, H2S, CO, ...) on a UART (ZE03: the same
+/// frames by open-source drivers, its mode-switch commands not verified; see below).
 ///
 /// From the Winsen ZE07-CO user manual (v1.2; "Communication protocol", Tables 5–8, and
 /// "Check sum and calculation") and the ZE07-CH2O manual (v1.8, Tables 6–8): 9600 baud

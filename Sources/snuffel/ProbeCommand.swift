@@ -12,7 +12,7 @@ struct ProbeCommand: ParsableCommand {
             Scans every address of the I2C bus, identifies each part by its id registers or \
             answers (Sensirion SGP41 and SHT4x, Bosch BME688/BME680, TI ADS1115, ScioSense ENS160), \
             runs its self-test where it has one, reads one sample and prints a table. With \
-            --serial it also asks a Winsen ZE03/ZE07 gas module for a reading. With --config it \
+            --serial it also asks a Winsen ZE07 gas module for a reading. With --config it \
             says which parts the payload configuration needs that were not found, and which were \
             found that no channel uses. If the configuration declares its I2C parts and serial \
             modules ([[sources]] with kind = "i2c" or "serial"), probe scans the buses and ports \
@@ -31,7 +31,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The I2C bus (default: the buses of the configuration's I2C sources, else /dev/i2c-1).", valueName: "device"))
     var i2c: String?
 
-    @Option(help: ArgumentHelp("A serial port with a Winsen ZE03/ZE07 module (9600 8N1).", valueName: "device"))
+    @Option(help: ArgumentHelp("A serial port with a Winsen ZE07 module (9600 8N1).", valueName: "device"))
     var serial: String?
 
     @Option(name: [.short, .long], help: ArgumentHelp("Payload configuration (TOML) to compare the parts found with.", valueName: "file"))
