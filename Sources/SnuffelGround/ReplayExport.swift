@@ -41,27 +41,31 @@ extension ReplayResult {
         return features
     }
 
-    /// The track as GeoJSON lines, one per stretch without a gap longer than the track's
-    /// maximum gap.
-    public func trackFeatures() -> [GeoJSONFeature] {
-        var features: [GeoJSONFeature] = []
-        var stretch: [TrackPoint] = []
-        func close() {
-            if stretch.count >= 2 {
-                features.append(GeoJSONFeature(geometry: .lineString(stretch.map(\.position)), properties: [
-                    ("start_us", .integer(Int64(clamping: shownTime(stretch[0].time)))),
-                    ("end_us", .integer(Int64(clamping: shownTime(stretch[stretch.count - 1].time)))),
-                    ("fixes", .integer(Int64(stretch.count))),
-                ]))
-            }
-            stretch.removeAll()
-        }
+    /// The track cut into stretches with no gap longer than the track's maximum gap
+    /// between consecutive fixes.
+    public func trackStretches() -> [[TrackPoint]] {
+        var stretches: [[TrackPoint]] = []
         for p in track.points {
-            if let last = stretch.last, Double(p.time - last.time) / 1e6 > track.maximumGap { close() }
-            stretch.append(p)
+            if let last = stretches.last?.last, Double(p.time - last.time) / 1e6 <= track.maximumGap {
+                stretches[stretches.count - 1].append(p)
+            } else {
+                stretches.append([p])
+            }
         }
-        close()
-        return features
+        return stretches
+    }
+
+    /// The track as GeoJSON lines, one per stretch (see ``trackStretches()``) of at least
+    /// two fixes.
+    public func trackFeatures() -> [GeoJSONFeature] {
+        trackStretches().filter { $0.count >= 2 }.compactMap { stretch in
+            guard let first = stretch.first, let last = stretch.last else { return nil }
+            return GeoJSONFeature(geometry: .lineString(stretch.map(\.position)), properties: [
+                ("start_us", .integer(Int64(clamping: shownTime(first.time)))),
+                ("end_us", .integer(Int64(clamping: shownTime(last.time)))),
+                ("fixes", .integer(Int64(stretch.count))),
+            ])
+        }
     }
 
     /// The localised sources as GeoJSON: a point for each, and its 50 % and 95 % areas as
@@ -198,18 +202,7 @@ extension ReplayResult {
                 KMLStyle(id: "area", lineColor: "ffff00ff", lineWidth: 2, fillColor: "40ff00ff"),
             ], folders: [("Track (coloured by signal)", track), ("Detections", marks), ("Sources", areas)])
         case .gpx:
-            var segments: [[GPXPoint]] = []
-            var segment: [GPXPoint] = []
-            var previous: UInt64?
-            for p in self.track.points {
-                if let previous, Double(p.time - previous) / 1e6 > self.track.maximumGap, !segment.isEmpty {
-                    segments.append(segment)
-                    segment = []
-                }
-                previous = p.time
-                segment.append(GPXPoint(position: p.position, time: utc(p.time)))
-            }
-            if !segment.isEmpty { segments.append(segment) }
+            let segments = trackStretches().map { $0.map { GPXPoint(position: $0.position, time: utc($0.time)) } }
             let waypoints = geotagged.map { d, g in
                 GPXPoint(position: g.position, time: utc(d.peak), name: "#\(d.sequence) \(className(d))", description: summary(d),
                          type: d.isAlert ? "alert" : "detection")
