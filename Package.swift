@@ -77,7 +77,10 @@ let package = Package(
         // I2C, GPIO and serial wrappers, sensor drivers and their simulated twins.
         .target(name: "SnuffelHardware", dependencies: ["CI2C", "CGPIOD", "CSerialPort"]),
         // The onboard daemon's runtime (messages to the ground station so far).
-        .target(name: "SnuffelOnboard", dependencies: ["SnuffelCore", "SnuffelWire"]),
+        .target(
+            name: "SnuffelOnboard",
+            dependencies: ["SnuffelCore", "SnuffelWire", "SnuffelHardware", .product(name: "RealModule", package: "swift-numerics")]
+        ),
         // The signed flight log: a SHA-256 hash chain over the blocks a ULogFileWriter
         // writes, checkpoints signed with the device's Ed25519 key, device keys, and the
         // streaming verifier behind `snuffel verify`. The only target that links Crypto.
@@ -125,7 +128,9 @@ let package = Package(
         .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "SnuffelConfig", "snuffel"]),
         .testTarget(
             name: "SnuffelOnboardTests",
-            dependencies: ["SnuffelOnboard", "SnuffelCore", "SnuffelWire", "SnuffelConfig", "SnuffelTestSupport", "SnuffelPeerTesting"]
+            dependencies: [
+                "SnuffelOnboard", "SnuffelCore", "SnuffelWire", "SnuffelConfig", "SnuffelHardware", "SnuffelTestSupport", "SnuffelPeerTesting",
+            ]
         ),
         .testTarget(name: "SnuffelGeoTests", dependencies: ["SnuffelGeo", "SnuffelCore", "SnuffelPeerTesting"]),
         .testTarget(name: "SnuffelHardwareTests", dependencies: ["SnuffelHardware"]),

@@ -11,8 +11,8 @@ public final class FlightRecorder {
     public let pipeline: Pipeline
     public let writer: ULogFileWriter
     /// UTC minus the log's clock, µs, when known: a clock record is written at the start and
-    /// with every health record.
-    public let utcOffset: Int64?
+    /// with every health record. A live autopilot sets it with ``record(_:)-(ULogClock)``.
+    public private(set) var utcOffset: Int64?
     /// Log time between flushes, µs.
     public var flushInterval: UInt64 = 1_000_000
     /// Log time between health (and clock) records, µs.
@@ -79,6 +79,20 @@ public final class FlightRecorder {
     public func record(_ wind: ULogWind) throws(ULogWriteError) {
         try housekeeping(at: wind.time)
         try writer.append(wind)
+    }
+
+    /// Logs a reading of UTC (from the autopilot's SYSTEM_TIME); later clock records use it.
+    public func record(_ clock: ULogClock) throws(ULogWriteError) {
+        try housekeeping(at: clock.time)
+        utcOffset = Int64(clamping: clock.utc) &- Int64(clamping: clock.time)
+        try writer.append(clock)
+    }
+
+    /// Logs a text message (the daemon's own events: a sensor degraded, the autopilot link
+    /// lost, ...).
+    public func record(_ message: ULogLogMessage) throws(ULogWriteError) {
+        try housekeeping(at: message.time)
+        try writer.append(message)
     }
 
     /// Health and clock records and flushes that are due by `time`.

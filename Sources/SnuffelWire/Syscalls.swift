@@ -310,3 +310,47 @@ func system_sendTo(_ descriptor: Int32, _ bytes: [UInt8], _ address: SocketAddre
         if errno != EINTR { return .failure(SystemError(code: errno)) }
     }
 }
+
+/// Sends one datagram to a UNIX-domain socket: a path, or an abstract name when it starts
+/// with `@` (systemd's `NOTIFY_SOCKET` may be either).
+///
+/// The corresponding C functions are `socket` (`AF_UNIX`, `SOCK_DGRAM | SOCK_CLOEXEC`),
+/// `sendto` (retried on `EINTR`) and `close`.
+func system_sendUnixDatagram(_ bytes: [UInt8], to path: String) -> Result<Void, SystemError> {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    var name = Array(path.utf8)
+    let abstract = name.first == UInt8(ascii: "@")
+    if abstract { name[0] = 0 }
+    let capacity = MemoryLayout.size(ofValue: address.sun_path)
+    guard !name.isEmpty, name.count < capacity else {
+        return .failure(SystemError(code: EINVAL, message: "not a socket path: \(path)"))
+    }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (i, b) in name.enumerated() { raw[i] = b }
+    }
+    let length = socklen_t(MemoryLayout<sa_family_t>.size + name.count + (abstract ? 0 : 1))
+    let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard descriptor >= 0 else { return .failure(SystemError(code: errno)) }
+    defer { close(descriptor) }
+    while true {
+        let sent = bytes.withUnsafeBytes { raw in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, length)
+                }
+            }
+        }
+        if sent >= 0 { return .success(()) }
+        if errno != EINTR { return .failure(SystemError(code: errno)) }
+    }
+}
+
+/// The free space of the file system holding `path`, bytes, for an unprivileged user.
+///
+/// The corresponding C function is `statvfs`.
+func system_freeBytes(_ path: String) -> Result<UInt64, SystemError> {
+    var info = statvfs()
+    guard statvfs(path, &info) == 0 else { return .failure(SystemError(code: errno)) }
+    return .success(UInt64(info.f_bavail) &* UInt64(info.f_frsize))
+}

@@ -190,6 +190,19 @@ public final class ULogFileWriter {
         try write(durable: true, isFinal: true)
     }
 
+    /// Gives the file up after a write failed (the disk is full, the device gone): closes it
+    /// without writing what is gathered. The file stays as it is, readable (and, when
+    /// sealed, verifiable) up to the last block that was written whole.
+    public func abandon() {
+        guard let descriptor else { return }
+        system_close(descriptor)
+        self.descriptor = nil
+        encoder.removeAll()
+    }
+
+    /// Whether the file is still open for writing.
+    public var isOpen: Bool { descriptor != nil }
+
     /// Appends the sealer's message for the gathered bytes; nothing without a sealer, or
     /// when nothing was gathered since the last seal and the log stays open.
     private func sealBlock(isFinal: Bool) {

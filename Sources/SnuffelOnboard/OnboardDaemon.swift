@@ -1,0 +1,283 @@
+import SnuffelCore
+import SnuffelWire
+
+/// The daemon's runtime, without its IO loop: it takes samples, poses and the passing of
+/// time, and does what `snuffeld` promises with them. Every sample goes through the pipeline
+/// into the flight log; each detection is announced to the ground station (STATUSTEXT) and
+/// the operator; the autopilot's link is read for poses, wind and UTC, and watched for
+/// loss; a HEARTBEAT goes out every second and live values twice a second; and when the log
+/// cannot be written (the disk full, the free-space floor reached) recording stops cleanly
+/// while detection and alerts go on, and the daemon says so in every place it can.
+///
+/// Times are µs on the companion computer's monotonic clock (in simulation, the simulated
+/// flight's).
+public final class OnboardDaemon {
+    /// Where poses come from.
+    public enum PoseSource: Sendable, Equatable {
+        /// Given by the caller (a simulated flight) through ``record(_:)-(ULogPose)``.
+        case caller
+        /// The autopilot on the MAVLink link.
+        case autopilot
+    }
+
+    /// Settings of the runtime.
+    public struct Options: Sendable {
+        /// Where poses come from.
+        public var poseSource: PoseSource = .caller
+        /// The directory the log is in, for the free-space check; nil for none.
+        public var logDirectory: String?
+        /// Recording stops when less than this is free on the log's file system, bytes.
+        public var minimumFreeBytes: UInt64 = 100 << 20
+        /// Time between free-space checks, µs.
+        public var freeSpaceCheckInterval: UInt64 = 10_000_000
+        /// Time between HEARTBEATs, µs.
+        public var heartbeatInterval: UInt64 = 1_000_000
+        /// Time between live values, µs.
+        public var liveValueInterval: UInt64 = 500_000
+        /// The MAVLink system id the daemon sends with (the autopilot's).
+        public var systemID: UInt8 = 1
+
+        public init() {}
+    }
+
+    /// The recorder (and its pipeline).
+    public let recorder: FlightRecorder
+    /// The pipeline, which runs whether or not the log is still written.
+    public var pipeline: Pipeline { recorder.pipeline }
+    /// Why recording stopped, once it has; nil while the log is written.
+    public private(set) var recordingStopped: String?
+    /// What the autopilot said so far.
+    public private(set) var tracker = AutopilotTracker()
+    /// The latest pose.
+    public private(set) var lastPose: ULogPose?
+    /// Detections made, and how many of them were alerts (a likely lab or dump).
+    public private(set) var detections = 0, alerts = 0
+    /// MAVLink frames received and send or receive failures.
+    public private(set) var framesReceived = 0, linkFailures = 0
+
+    private let options: Options
+    private let link: (any MAVLinkTransport)?
+    private var encoder: MAVLinkEncoder
+    private let messages: GroundStationMessages
+    private let say: (String) -> Void
+    private var nextHeartbeat: UInt64
+    private var nextValues: UInt64
+    private var nextSpaceCheck: UInt64
+    private var nextClockRecord: UInt64 = 0
+    private var statusTextID: UInt16 = 10_000
+    private var linkProblemSaid = false
+
+    /// Creates the runtime.
+    /// - Parameters:
+    ///   - recorder: The flight recorder, its log open.
+    ///   - link: The MAVLink transport, nil for none.
+    ///   - messages: How detections are put to the ground station.
+    ///   - options: Settings.
+    ///   - start: The local time now.
+    ///   - say: Prints a line for the operator (standard output, the journal).
+    public init(
+        recorder: FlightRecorder, link: (any MAVLinkTransport)?, messages: GroundStationMessages, options: Options,
+        start: UInt64, say: @escaping (String) -> Void
+    ) {
+        self.recorder = recorder
+        self.link = link
+        self.messages = messages
+        self.options = options
+        self.say = say
+        encoder = MAVLinkEncoder(systemID: options.systemID)
+        nextHeartbeat = start
+        nextValues = start
+        nextSpaceCheck = start
+    }
+
+    // MARK: - Data
+
+    /// Runs a sample through the pipeline, logs it while the log is written, and announces
+    /// the detections it completes.
+    public func record(_ sample: Sample) {
+        var made: [Detection] = []
+        if recordingStopped == nil {
+            do {
+                made = try recorder.record(sample)
+            } catch {
+                // The recorder fails before the pipeline takes the sample: run it here.
+                stopRecording(afterFailure: error, at: sample.time)
+                made = process(sample)
+            }
+        } else {
+            made = process(sample)
+        }
+        announce(made, at: sample.time)
+    }
+
+    private func process(_ sample: Sample) -> [Detection] {
+        recorder.pipeline.process(sample)
+        var made: [Detection] = []
+        while let d = recorder.pipeline.popDetection() { made.append(d) }
+        return made
+    }
+
+    /// Logs a pose given by the caller (a simulated flight).
+    public func record(_ pose: ULogPose) {
+        lastPose = pose
+        write(at: pose.time) { r throws(ULogWriteError) in try r.record(pose) }
+    }
+
+    /// Logs a wind estimate given by the caller.
+    public func record(_ wind: ULogWind) {
+        write(at: wind.time) { r throws(ULogWriteError) in try r.record(wind) }
+    }
+
+    /// Something the operator, the log and the ground station should know.
+    /// - Parameters:
+    ///   - level: syslog level for the log (3 error, 4 warning, 6 info).
+    ///   - text: One line; the STATUSTEXT carries its first 50 characters per chunk.
+    ///   - time: Local time.
+    public func note(level: UInt8, _ text: String, at time: UInt64) {
+        say(text)
+        write(at: time) { r throws(ULogWriteError) in try r.record(ULogLogMessage(level: level, time: time, text: text)) }
+        // MAV_SEVERITY follows syslog's numbering.
+        statusTextID &+= 1
+        for frame in encoder.statusText(severity: level, "snuffeld: " + text, id: statusTextID) { send(frame) }
+    }
+
+    private func announce(_ made: [Detection], at time: UInt64) {
+        for d in made {
+            detections += 1
+            if d.isAlert { alerts += 1 }
+            let place = lastPose.map { (latitude: $0.latitude, longitude: $0.longitude) }
+            say(messages.text(of: d, position: place))
+            for frame in messages.frames(for: d, position: place, encoder: &encoder) { send(frame) }
+        }
+    }
+
+    // MARK: - Time passing
+
+    /// Reads the link for up to `waitMilliseconds`, and sends what is due at `now`.
+    public func service(now: UInt64, waitMilliseconds: Int) {
+        if let link {
+            do {
+                for frame in try link.receiveFrames(timeoutMilliseconds: waitMilliseconds) {
+                    framesReceived += 1
+                    for event in tracker.receive(frame, at: now) { handle(event, at: now) }
+                }
+            } catch {
+                linkFailed(error, at: now)
+            }
+        }
+        if let event = tracker.check(at: now) { handle(event, at: now) }
+        if now >= nextHeartbeat {
+            send(encoder.heartbeat())
+            nextHeartbeat = now &+ options.heartbeatInterval
+        }
+        if now >= nextValues {
+            let boot = UInt32(truncatingIfNeeded: now / 1000)
+            for v in messages.liveValues(recorder.pipeline) { send(encoder.namedValueFloat(v.name, v.value, timeBootMs: boot)) }
+            send(encoder.namedValueFloat("LOG_OK", recordingStopped == nil ? 1 : 0, timeBootMs: boot))
+            nextValues = now &+ options.liveValueInterval
+        }
+        if now >= nextSpaceCheck, recordingStopped == nil, let directory = options.logDirectory {
+            nextSpaceCheck = now &+ options.freeSpaceCheckInterval
+            if case .success(let free) = FileSystemSpace.free(at: directory), free < options.minimumFreeBytes {
+                stopRecording(
+                    "only \(free >> 20) MB free on the log's disk (the floor is \(options.minimumFreeBytes >> 20) MB)",
+                    at: now, closeCleanly: true)
+            }
+        }
+    }
+
+    private func handle(_ event: AutopilotTracker.Event, at now: UInt64) {
+        let fromAutopilot = options.poseSource == .autopilot
+        switch event {
+        case .pose(let pose):
+            guard fromAutopilot else { return }
+            lastPose = pose
+            write(at: pose.time) { r throws(ULogWriteError) in try r.record(pose) }
+        case .wind(let wind):
+            guard fromAutopilot else { return }
+            write(at: wind.time) { r throws(ULogWriteError) in try r.record(wind) }
+        case .clock(let clock):
+            // The mapping drifts slowly: one record every 10 s is plenty.
+            guard fromAutopilot, clock.time >= nextClockRecord else { return }
+            nextClockRecord = clock.time &+ 10_000_000
+            write(at: clock.time) { r throws(ULogWriteError) in try r.record(clock) }
+        case .linkUp(let system, let autopilot):
+            note(level: 6, "autopilot link up: \(autopilot), system \(system)", at: now)
+        case .linkLost(let since):
+            let silence = Double(now &- since) / 1e6
+            note(level: 4, "autopilot link lost (silent for \(Self.seconds(silence)) s): "
+                + (fromAutopilot ? "poses missing until it is back; sampling and recording go on" : "sampling and recording go on"),
+                at: now)
+        case .linkRestored(let after):
+            note(level: 6, "autopilot link back after \(Self.seconds(Double(after) / 1e6)) s", at: now)
+        case .armed(let armed):
+            note(level: 6, armed ? "vehicle armed" : "vehicle disarmed", at: now)
+        case .autopilotRebooted:
+            note(level: 4, "the autopilot restarted: its clock is mapped again", at: now)
+        }
+    }
+
+    // MARK: - Ending
+
+    /// Ends the flight: the pipeline's last detections are announced and logged, and the log
+    /// is completed and closed (unless recording had stopped).
+    /// - Parameter now: Local time.
+    public func finish(at now: UInt64) {
+        var made: [Detection] = []
+        if recordingStopped == nil {
+            do {
+                made = try recorder.finish()
+            } catch {
+                stopRecording(afterFailure: error, at: now)
+                recorder.pipeline.finish()
+                while let d = recorder.pipeline.popDetection() { made.append(d) }
+            }
+        } else {
+            recorder.pipeline.finish()
+            while let d = recorder.pipeline.popDetection() { made.append(d) }
+        }
+        announce(made, at: now)
+    }
+
+    // MARK: - Helpers
+
+    private func write(at time: UInt64, _ body: (FlightRecorder) throws(ULogWriteError) -> Void) {
+        guard recordingStopped == nil else { return }
+        do { try body(recorder) } catch { stopRecording(afterFailure: error, at: time) }
+    }
+
+    private func stopRecording(afterFailure error: ULogWriteError, at time: UInt64) {
+        recorder.writer.abandon()
+        stopRecording("\(error.description) (errno \(error.code))", at: time, closeCleanly: false)
+    }
+
+    /// Stops writing the log; detection and alerts go on.
+    private func stopRecording(_ reason: String, at time: UInt64, closeCleanly: Bool) {
+        guard recordingStopped == nil else { return }
+        let text = "RECORDING STOPPED: \(reason); the log is kept up to here, detection and alerts go on"
+        if closeCleanly {
+            _ = try? recorder.record(ULogLogMessage(level: 2, time: time, text: text))
+            do { try recorder.writer.close() } catch { recorder.writer.abandon() }
+        }
+        recordingStopped = reason
+        note(level: 2, text, at: time)
+    }
+
+    private func send(_ bytes: [UInt8]) {
+        guard let link else { return }
+        do { try link.sendFrames(bytes) } catch { linkFailed(error, at: nil) }
+    }
+
+    private func linkFailed(_ error: any Error, at time: UInt64?) {
+        linkFailures += 1
+        // Said once: a link that keeps failing must not flood the log.
+        guard !linkProblemSaid else { return }
+        linkProblemSaid = true
+        say("MAVLink link \(link?.endpoint ?? ""): \(error) (further failures are counted, not printed)")
+    }
+
+    static func seconds(_ value: Double) -> String {
+        let tenths = (value * 10).rounded()
+        return "\(Int(tenths) / 10).\(Int(tenths) % 10)"
+    }
+}
