@@ -119,7 +119,7 @@ let package = Package(
             name: "DetectionTests",
             dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelTestSupport"]
         ),
-        .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel", "snuffeld"]),
+        .testTarget(name: "SnuffelCLITests", dependencies: ["snuffel", "snuffeld", "SnuffelWire"]),
         .testTarget(name: "SnuffelConfigTests", dependencies: ["SnuffelConfig", "SnuffelCore", "SnuffelSim"]),
         .testTarget(name: "SnuffelSimTests", dependencies: ["SnuffelSim", "SnuffelCore", "SnuffelTestSupport"]),
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore", "SnuffelTestSupport", "SnuffelPeerTesting"]),

@@ -1,0 +1,230 @@
+import Foundation
+import SnuffelWire
+import Testing
+
+/// `snuffeld` under the faults a flight meets: a full disk, the free-space floor, a power
+/// cut (`kill -9`), a corrupted configuration, a live autopilot that falls silent; and
+/// under systemd.
+@Suite("snuffeld under faults and as a service")
+struct DaemonFaultTests {
+    static var daemon: URL { DaemonTests.daemon }
+
+    static func directory(_ name: String) throws -> String {
+        (try CLI.temporaryFile("x", "") as NSString).deletingLastPathComponent + "/" + name
+    }
+
+    static func logs(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".ulg") }.sorted()
+            .map { directory + "/" + $0 }
+    }
+
+    static func records(_ path: String) throws -> [ULogRecord] {
+        var reader = try ULogReader(contentsOfFile: path)
+        var out: [ULogRecord] = []
+        while let r = try reader.next() { out.append(r) }
+        return out
+    }
+
+    /// Runs a bash command line (for `ulimit`, whose -f counts KiB in bash).
+    static func shell(_ line: String) throws -> CLI.Result {
+        try CLI.run(executable: URL(fileURLWithPath: "/bin/bash"), ["-c", line])
+    }
+
+    @Test("a full disk (writes fail) stops recording cleanly; detection and alerts go on; the signed log verifies up to the failure")
+    func diskFull() throws {
+        let dir = try Self.directory("full")
+        let key = dir + "/device.key"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(try CLI.run(executable: Self.daemon, ["keygen", "--out", key]).status == 0)
+        let uncapped = try CLI.run(executable: Self.daemon, [
+            "--simulate", "--speed", "0", "--mavlink-port", "0", "--log-dir", dir + "/uncapped"])
+        // RLIMIT_FSIZE makes the kernel refuse writes past 200 KiB, as a full disk does.
+        let capped = try Self.shell(
+            "ulimit -f 200 && exec '\(Self.daemon.path)' --simulate --speed 0 --mavlink-port 0 --log-dir '\(dir)/capped' --sign-key '\(key)'")
+        #expect(capped.status == 0, "\(capped.stderr)")
+        #expect(capped.stdout.contains("RECORDING STOPPED: cannot write"), "\(capped.stdout)")
+        // Every detection is still announced, after the stop as before.
+        func announced(_ text: String) -> [Substring] {
+            text.split(separator: "\n").filter { $0.hasPrefix("snuffeld: LAB?") || $0.hasPrefix("snuffeld: smell") }
+        }
+        #expect(!announced(uncapped.stdout).isEmpty)
+        #expect(announced(capped.stdout) == announced(uncapped.stdout))
+        let stop = try #require(capped.stdout.range(of: "RECORDING STOPPED"))
+        #expect(capped.stdout[stop.upperBound...].contains("LAB? mdma-synthesis"), "an alert after recording stopped")
+        let log = try #require(Self.logs(in: dir + "/capped").first)
+        let size = (try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0
+        #expect(size == 200 * 1024)
+        let verify = try CLI.run(["verify", log, "--key", key + ".pub"])
+        #expect(verify.status == 2 && verify.stdout.contains("truncated"), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test("below the free-space floor recording stops at once, the log is closed whole, and the daemon says so")
+    func freeSpaceFloor() throws {
+        let dir = try Self.directory("floor")
+        let r = try CLI.run(executable: Self.daemon, [
+            "--simulate", "--speed", "0", "--mavlink-port", "0", "--log-dir", dir, "--min-free-mb", "100000000"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("RECORDING STOPPED: only"), "\(r.stdout)")
+        #expect(r.stdout.contains("LAB? mdma-synthesis"), "alerts go on")
+        let log = try #require(Self.logs(in: dir).first)
+        let messages = try Self.records(log).compactMap { if case .logging(let m) = $0 { return m.text } else { return nil } }
+        #expect(messages.contains { $0.hasPrefix("RECORDING STOPPED: only") }, "\(messages)")
+        let replay = try CLI.run(["replay", log, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any]
+        #expect((object?["flight"] as? [String: Any])?["truncated_bytes"] as? Int == 0, "closed whole")
+    }
+
+    @Test("kill -9 mid-flight: the log reads back up to the last flush and verifies as truncated there")
+    func killNine() throws {
+        let dir = try Self.directory("kill")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let key = dir + "/device.key"
+        #expect(try CLI.run(executable: Self.daemon, ["keygen", "--out", key]).status == 0)
+        let process = Process()
+        process.executableURL = Self.daemon
+        process.arguments = ["--simulate", "--speed", "20", "--mavlink-port", "0", "--log-dir", dir + "/logs", "--sign-key", key]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait (bounded) until a few flushes have reached the file, then cut the power.
+        let deadline = Date().addingTimeInterval(60)
+        var log: String?
+        while Date() < deadline && process.isRunning {
+            log = log ?? Self.logs(in: dir + "/logs").first
+            if let log, ((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? Int ?? 0) > 60_000 { break }
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        let path = try #require(log)
+        let records = try Self.records(path)
+        #expect(records.contains { if case .sample = $0 { return true } else { return false } })
+        let verify = try CLI.run(["verify", path, "--key", key + ".pub"])
+        #expect(verify.status == 2, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("truncated"), "\(verify.stdout)")
+    }
+
+    @Test("a corrupted configuration is refused at start, naming the file and what is wrong; nothing is logged")
+    func corruptedConfiguration() throws {
+        let good = try String(contentsOfFile: CLI.root + "/deploy/payload.example.toml", encoding: .utf8)
+        let dir = try Self.directory("corrupt")
+        // Cut in the middle of a table, as a write interrupted by a power cut leaves it.
+        let path = try CLI.temporaryFile("payload.toml", String(good.prefix(good.count / 2)) + "\n[[channels]\nid = ")
+        let r = try CLI.run(executable: Self.daemon, ["--simulate", "--config", path, "--log-dir", dir, "--mavlink-port", "0"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("payload configuration was refused") && r.stderr.contains(path), "\(r.stderr)")
+        #expect(Self.logs(in: dir).isEmpty)
+    }
+
+    @Test("under systemd: READY=1 once the log is open, watchdog pings, STOPPING=1 at the end (sd_notify without libsystemd)")
+    func systemdNotify() throws {
+        try #require(ProcessInfo.processInfo.environment["SNUFFEL_SKIP_PEERS"] != "1")
+        let dir = try Self.directory("notify")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let socket = dir + "/notify.sock"
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        listener.arguments = ["python3", CLI.root + "/Tests/peers/notify_socket.py", socket, "60"]
+        let heard = Pipe()
+        listener.standardOutput = heard
+        try listener.run()
+        // Wait for the listener to say it is bound.
+        let first = heard.fileHandleForReading.availableData
+        #expect(String(decoding: first, as: UTF8.self).hasPrefix("listening"))
+        let daemon = Process()
+        daemon.executableURL = Self.daemon
+        daemon.arguments = ["--simulate", "--scenario", "mdma-lab", "--speed", "100", "--mavlink-port", "0", "--log-dir", dir + "/logs"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = socket
+        environment["WATCHDOG_USEC"] = "200000"
+        daemon.environment = environment
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        daemon.waitUntilExit()
+        let rest = heard.fileHandleForReading.readDataToEndOfFile()
+        listener.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        let messages = try #require(try JSONSerialization.jsonObject(with: rest) as? [String])
+        #expect(messages.first?.hasPrefix("READY=1") == true, "\(messages)")
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(messages)")
+        #expect(messages.last == "STOPPING=1")
+    }
+
+    @Test("a pymavlink autopilot: its positions, attitude, wind and UTC are logged; its silence is logged as a lost link and poses are missing meanwhile")
+    func liveAutopilot() throws {
+        try #require(ProcessInfo.processInfo.environment["SNUFFEL_SKIP_PEERS"] != "1")
+        let dir = try Self.directory("live")
+        let port = UInt16.random(in: 30_000...60_000)
+        let daemon = Process()
+        daemon.executableURL = Self.daemon
+        daemon.arguments = ["--simulate", "--autopilot-poses", "--mavlink-port", "\(port)", "--log-dir", dir]
+        let printed = Pipe()
+        daemon.standardOutput = printed
+        try daemon.run()
+        // The autopilot talks for 2 s, is silent for 4 s (the daemon's timeout is 3 s), and
+        // talks again for 2 s.
+        let autopilot = Process()
+        autopilot.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        autopilot.arguments = ["python3", CLI.root + "/Tests/peers/autopilot_udp.py", "\(port)", "8", "2", "6"]
+        let heard = Pipe()
+        autopilot.standardOutput = heard
+        try autopilot.run()
+        let report = heard.fileHandleForReading.readDataToEndOfFile()
+        autopilot.waitUntilExit()
+        daemon.terminate()
+        let output = String(decoding: printed.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        daemon.waitUntilExit()
+        try #require(autopilot.terminationStatus == 0, "the pymavlink autopilot failed (pip install pymavlink==2.4.50)")
+        #expect(daemon.terminationStatus == 0, "\(output)")
+        #expect(output.contains("autopilot link up: ArduPilot, system 1"), "\(output)")
+        #expect(output.contains("autopilot link lost") && output.contains("autopilot link back after"), "\(output)")
+
+        let object = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
+        let sent = (object["positions"] as? [[String: Int]]) ?? []
+        let bootUTC = try #require(object["boot_utc_us"] as? Int)
+        let log = try #require(Self.logs(in: dir).first)
+        let records = try Self.records(log)
+        let poses = records.compactMap { if case .pose(let p) = $0 { return p } else { return nil } }
+        #expect(poses.count >= sent.count - 3 && poses.count <= sent.count, "\(poses.count) poses for \(sent.count) sent")
+        // Each pose is a position sent, with its UTC (boot_utc_us + boot time) and the attitude.
+        let byUTC = Dictionary(sent.map { (UInt64(bootUTC + $0["boot_ms"]! * 1000), $0) }, uniquingKeysWith: { a, _ in a })
+        for pose in poses {
+            let match = byUTC[pose.gpsTime]
+            #expect(match != nil, "a pose at UTC \(pose.gpsTime) was not sent")
+            if let match {
+                #expect(abs(pose.latitude - Double(match["lat"]!) * 1e-7) < 1e-9)
+                #expect(abs(pose.longitude - Double(match["lon"]!) * 1e-7) < 1e-9)
+            }
+            #expect(pose.yaw == 1.25 && pose.altitude == 30)
+        }
+        // No pose falls in the silence: a gap of more than 3 s between consecutive poses.
+        let gaps = zip(poses.dropFirst(), poses).map { $0.time - $1.time }
+        #expect(gaps.filter { $0 > 3_000_000 }.count == 1, "\(gaps.max() ?? 0)")
+        #expect(records.contains { if case .clock(let c) = $0 { return c.utc >= UInt64(bootUTC) } else { return false } })
+        // WIND from 240° at 3.5 m/s: towards 60°.
+        #expect(records.contains {
+            if case .wind(let w) = $0 { return abs(Double(w.east) - 3.5 * sin(.pi / 3)) < 1e-4 && abs(Double(w.north) - 3.5 * cos(.pi / 3)) < 1e-4 }
+            return false
+        })
+        let texts = records.compactMap { if case .logging(let m) = $0 { return m.text } else { return nil } }
+        #expect(texts.contains { $0.hasPrefix("autopilot link lost") } && texts.contains { $0.hasPrefix("autopilot link back") }, "\(texts)")
+        // The samples went on through the silence.
+        let sampleTimes = records.compactMap { if case .sample(let s) = $0 { return s.time } else { return nil } }
+        if let lost = poses.indices.dropFirst().first(where: { poses[$0].time - poses[$0 - 1].time > 3_000_000 }) {
+            let (from, to) = (poses[lost - 1].time, poses[lost].time)
+            #expect(sampleTimes.filter { $0 > from && $0 < to }.count > 20, "samples recorded while the autopilot was silent")
+        }
+    }
+
+    @Test("snuffeld keygen makes a key pair and never overwrites one")
+    func keygen() throws {
+        let dir = try Self.directory("keys")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let first = try CLI.run(executable: Self.daemon, ["keygen", "--out", dir + "/device.key"])
+        #expect(first.status == 0 && first.stdout.contains("device id"), "\(first.stderr)")
+        let mode = (try FileManager.default.attributesOfItem(atPath: dir + "/device.key")[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o600)
+        let again = try CLI.run(executable: Self.daemon, ["keygen", "--out", dir + "/device.key"])
+        #expect(again.status != 0)
+    }
+}
