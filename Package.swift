@@ -79,7 +79,7 @@ let package = Package(
         // The onboard daemon's runtime (messages to the ground station so far).
         .target(
             name: "SnuffelOnboard",
-            dependencies: ["SnuffelCore", "SnuffelWire", "SnuffelHardware", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelHardware", .product(name: "RealModule", package: "swift-numerics")]
         ),
         // The signed flight log: a SHA-256 hash chain over the blocks a ULogFileWriter
         // writes, checkpoints signed with the device's Ed25519 key, device keys, and the
@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "snuffeld",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim", "SnuffelOnboard", "SnuffelSigning",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelSim", "SnuffelOnboard", "SnuffelSigning", "SnuffelHardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

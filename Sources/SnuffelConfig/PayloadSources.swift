@@ -16,7 +16,10 @@ import TOMLKit
 /// kind = "i2c"
 /// device = "/dev/i2c-1"    # the bus
 /// address = 0x59           # the 7-bit address, 0x08 to 0x77
+/// part = "sgp41"           # optional: the part (default: the usual part at that address)
 /// ```
+///
+/// A channel of an ADS1115 source names its input with `source_channel = 0` to `3`.
 public struct PayloadSource: Sendable, Equatable {
     /// What kind of source it is.
     public enum Kind: String, Sendable, CaseIterable {
@@ -46,13 +49,43 @@ public struct PayloadSource: Sendable, Equatable {
     public var link: Link
     /// For a bridge: the scan rate to request, Hz; nil for other kinds.
     public var rateHz: Int?
+    /// For an I2C or serial source: the part (``Part``), given or the usual one at its
+    /// address; nil for a bridge.
+    public var part: Part?
+
+    /// The parts the daemon has drivers for.
+    public enum Part: String, Sendable, CaseIterable {
+        case sgp41, sht4x, bme688, bme680, ads1115, ens160
+        /// Winsen ZE07 electrochemical module (UART, 9600 8N1).
+        case winsenZE07 = "winsen-ze07"
+
+        /// The usual part at an I2C address, if one is.
+        public static func usual(at address: UInt8) -> Part? {
+            switch address {
+            case 0x59: return .sgp41
+            case 0x44, 0x45, 0x46: return .sht4x
+            case 0x76, 0x77: return .bme688
+            case 0x48, 0x49, 0x4A, 0x4B: return .ads1115
+            case 0x52, 0x53: return .ens160
+            default: return nil
+            }
+        }
+
+        /// Whether the part sits on an I2C bus (else on a serial port).
+        public var isI2C: Bool { self != .winsenZE07 }
+
+        /// The inputs a channel may name with `source_channel` (the ADC's), empty when the
+        /// part has none.
+        public var inputs: ClosedRange<Int>? { self == .ads1115 ? 0...3 : nil }
+    }
 
     /// Creates a source.
-    public init(id: String, kind: Kind, link: Link, rateHz: Int? = nil) {
+    public init(id: String, kind: Kind, link: Link, rateHz: Int? = nil, part: Part? = nil) {
         self.id = id
         self.kind = kind
         self.link = link
         self.rateHz = rateHz
+        self.part = part
     }
 
     /// The serial speeds a source may name (those the host's serial code can set).
@@ -71,8 +104,8 @@ public struct PayloadSource: Sendable, Equatable {
     static let commonKeys = ["id", "kind"]
     static let keys: [Kind: [String]] = [
         .bridge: commonKeys + ["device", "tcp", "baud", "rate_hz"],
-        .i2c: commonKeys + ["device", "address"],
-        .serial: commonKeys + ["device", "baud"],
+        .i2c: commonKeys + ["device", "address", "part"],
+        .serial: commonKeys + ["device", "baud", "part"],
     ]
 }
 
@@ -230,11 +263,34 @@ enum SourceReading {
             guard PayloadSource.i2cAddresses.contains(address) else {
                 throw reader.error("address", "a 7-bit I2C address is 0x08 to 0x77 (the rest are reserved); got \(address < 0 ? "\(address)" : "0x" + String(address, radix: 16, uppercase: true))")
             }
-            return PayloadSource(id: id, kind: kind, link: .i2c(bus: bus, address: UInt8(address)))
+            let part = try readPart(reader, i2c: true) ?? PayloadSource.Part.usual(at: UInt8(address))
+            guard let part else {
+                throw reader.missing("part", "no part is usual at address 0x\(String(address, radix: 16, uppercase: true)): name it, one of " + partList(i2c: true))
+            }
+            return PayloadSource(id: id, kind: kind, link: .i2c(bus: bus, address: UInt8(address)), part: part)
         case .serial:
             let device = try nonEmpty(try reader.requiredString("device", "the serial port, e.g. \"/dev/ttyUSB0\""), reader, "device")
-            return PayloadSource(id: id, kind: kind, link: .serial(device: device, baud: try baud(reader, default: 9600)))
+            return PayloadSource(
+                id: id, kind: kind, link: .serial(device: device, baud: try baud(reader, default: 9600)),
+                part: try readPart(reader, i2c: false) ?? .winsenZE07)
         }
+    }
+
+    private static func partList(i2c: Bool) -> String {
+        PayloadSource.Part.allCases.filter { $0.isI2C == i2c }.map(\.rawValue).joined(separator: ", ")
+    }
+
+    /// The `part` key, checked against the kind of source.
+    private static func readPart(_ reader: TableReader, i2c: Bool) throws(ConfigurationError) -> PayloadSource.Part? {
+        guard let name = try reader.string("part") else { return nil }
+        guard let part = PayloadSource.Part(rawValue: name), part.isI2C == i2c else {
+            var reason = "unknown \(i2c ? "I2C" : "serial") part \(TableReader.quoted(name))"
+            if let suggestion = TableReader.closest(to: name, among: PayloadSource.Part.allCases.filter { $0.isI2C == i2c }.map(\.rawValue)) {
+                reason += " (did you mean '\(suggestion)'?)"
+            }
+            throw reader.error("part", reason + "; expected one of " + partList(i2c: i2c))
+        }
+        return part
     }
 
     private static func nonEmpty(_ text: String, _ reader: TableReader, _ key: String) throws(ConfigurationError) -> String {
@@ -285,10 +341,28 @@ enum SourceReading {
                 throw ConfigurationError(file: file, key: key + ".source", reason: reason)
             }
             guard source.kind == .bridge else {
-                if assignment.sourceChannel != nil {
+                if let inputs = source.part?.inputs {
+                    // An ADC: the channel names its input.
+                    guard let input = assignment.sourceChannel else {
+                        throw ConfigurationError(
+                            file: file, key: key + ".source_channel",
+                            reason: "missing required key 'source_channel' (the \(source.part?.rawValue ?? "ADC")'s input, \(inputs.lowerBound) to \(inputs.upperBound), this channel is read on)")
+                    }
+                    guard inputs.contains(input) else {
+                        throw ConfigurationError(
+                            file: file, key: key + ".source_channel",
+                            reason: "an input of source '\(source.id)' is \(inputs.lowerBound) to \(inputs.upperBound); got \(input)")
+                    }
+                    if let other = taken["\(source.id)/\(input)"] {
+                        throw ConfigurationError(
+                            file: file, key: key + ".source_channel",
+                            reason: "input \(input) of source '\(source.id)' is already channel '\(other)'s")
+                    }
+                    taken["\(source.id)/\(input)"] = channel.id
+                } else if assignment.sourceChannel != nil {
                     throw ConfigurationError(
                         file: file, key: key + ".source_channel",
-                        reason: "only channels of a bridge source take source_channel; source '\(source.id)' is \(source.kind.rawValue)")
+                        reason: "only channels of a bridge or an ADC (ads1115) source take source_channel; source '\(source.id)' is \(source.part?.rawValue ?? source.kind.rawValue)")
                 }
                 continue
             }

@@ -252,8 +252,23 @@ public final class BME68x {
         registers.clock.sleep(microseconds: 10_000)
     }
 
-    /// One forced-mode measurement with a heater step.
+    /// One forced-mode measurement with a heater step: ``trigger(heater:)``, a wait, then
+    /// ``collect()`` until the data is new.
     public func measure(heater: HeaterProfile = HeaterProfile()) throws(SensorError) -> Measurement {
+        registers.clock.sleep(microseconds: try trigger(heater: heater))
+        var polls = 0
+        while true {
+            if let measurement = try collect() { return measurement }
+            polls += 1
+            guard polls <= 10 else { throw .timeout(location, "no new data 10 polls after the measurement time") }
+            registers.clock.sleep(microseconds: 5_000)
+        }
+    }
+
+    /// Starts a forced-mode measurement with a heater step, without waiting for it (a daemon
+    /// reads other parts meanwhile).
+    /// - Returns: The time the measurement takes, µs: come back with ``collect()`` then.
+    public func trigger(heater: HeaterProfile = HeaterProfile()) throws(SensorError) -> UInt64 {
         if variant == nil || calibration == nil { try identify() }
         guard let variant, let calibration else { throw .invalidResponse(location, "no calibration") }
         let runGas: UInt8 = variant == .bme688 ? 0x20 : 0x10
@@ -264,15 +279,15 @@ public final class BME68x {
             (Register.ctrlGas1, runGas),
         ])
         try write([(Register.ctrlMeas, Self.ctrlMeasForced)])
-        registers.clock.sleep(microseconds: Self.tphDuration + UInt64(max(0, heater.durationMilliseconds)) * 1000)
-        var polls = 0
-        var field = try read(Register.fieldStatus, 17)
-        while field[0] & 0x80 == 0 {
-            polls += 1
-            guard polls <= 10 else { throw .timeout(location, "no new data 10 polls after the measurement time") }
-            registers.clock.sleep(microseconds: 5_000)
-            field = try read(Register.fieldStatus, 17)
-        }
+        return Self.tphDuration + UInt64(max(0, heater.durationMilliseconds)) * 1000
+    }
+
+    /// Reads the measurement that ``trigger(heater:)`` started.
+    /// - Returns: The measurement, or nil when the part has no new data yet.
+    public func collect() throws(SensorError) -> Measurement? {
+        guard let variant, let calibration else { throw .invalidResponse(location, "no measurement was started") }
+        let field = try read(Register.fieldStatus, 17)
+        guard field[0] & 0x80 != 0 else { return nil }
         let pressureADC = Double(UInt32(field[2]) << 12 | UInt32(field[3]) << 4 | UInt32(field[4]) >> 4)
         let temperatureADC = Double(UInt32(field[5]) << 12 | UInt32(field[6]) << 4 | UInt32(field[7]) >> 4)
         let humidityADC = Double(UInt16(field[8]) << 8 | UInt16(field[9]))

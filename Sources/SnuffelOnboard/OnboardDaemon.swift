@@ -166,6 +166,7 @@ public final class OnboardDaemon {
             }
         }
         if let event = tracker.check(at: now) { handle(event, at: now) }
+        write(at: now) { r throws(ULogWriteError) in try r.advance(to: now) }
         if now >= nextHeartbeat {
             send(encoder.heartbeat())
             nextHeartbeat = now &+ options.heartbeatInterval

@@ -95,6 +95,13 @@ public final class FlightRecorder {
         try writer.append(message)
     }
 
+    /// Lets log time pass with nothing to record: writes the health and clock records and
+    /// the flush that are due, so the log on disk is never more than a second behind even
+    /// when no sample arrives (every sensor failing).
+    public func advance(to time: UInt64) throws(ULogWriteError) {
+        try housekeeping(at: time)
+    }
+
     /// Health and clock records and flushes that are due by `time`.
     private func housekeeping(at time: UInt64) throws(ULogWriteError) {
         lastTime = max(lastTime, time)

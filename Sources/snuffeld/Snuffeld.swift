@@ -5,6 +5,7 @@ import SnuffelCore
 
 import SnuffelOnboard
 import SnuffelGeo
+import SnuffelHardware
 import SnuffelSigning
 import SnuffelSim
 import SnuffelWire
@@ -107,11 +108,16 @@ struct RunCommand: ParsableCommand {
               snuffeld --simulate --autopilot-poses --mavlink-serial /dev/ttyAMA0 --mavlink-baud 921600
             """)
 
-    @Flag(help: "Run against the simulated payload and flight of a scenario (required for now).")
+    @Flag(help: "Run a simulated flight of a scenario, with the payload's parts as simulated twins.")
     var simulate = false
 
-    @Option(help: ArgumentHelp("The scenario: a name in scenarios/ or a TOML file.", valueName: "name|file"))
+    @Option(help: ArgumentHelp("With --simulate: the scenario, a name in scenarios/ or a TOML file.", valueName: "name|file"))
     var scenario = "mdma-lab"
+
+    @Option(help: ArgumentHelp(
+        "With --simulate: inject a fault into a simulated part, SOURCE:KIND:FROM-TO (KIND nack, crc, stuck or unplug; seconds from the start), e.g. sgp41:unplug:60-90. Repeatable.",
+        valueName: "fault"))
+    var simulateFault: [String] = []
 
     @Option(name: [.short, .long], help: ArgumentHelp("Payload configuration (TOML).", valueName: "file"))
     var config: String?
@@ -149,15 +155,13 @@ struct RunCommand: ParsableCommand {
     var deviceID: String?
 
     func validate() throws {
-        guard simulate else {
-            throw ValidationError("this version of snuffeld runs only with --simulate: reading real sensors is not wired in yet (snuffel probe checks them)")
-        }
+        if !simulate && !simulateFault.isEmpty { throw ValidationError("--simulate-fault works only with --simulate") }
         guard speed >= 0, speed.isFinite else { throw ValidationError("--speed must be 0 or more") }
         if deviceID != nil && signKey == nil { throw ValidationError("--device-id is recorded only in a signed log; give --sign-key too.") }
         if autopilotPoses && mavlinkPort == 0 && mavlinkSerial == nil {
             throw ValidationError("--autopilot-poses needs a MAVLink link: --mavlink-port or --mavlink-serial")
         }
-        if autopilotPoses && speed != 1 {
+        if autopilotPoses && speed != 1 && simulate {
             throw ValidationError("--autopilot-poses runs in real time: the autopilot's clock does not speed up (drop --speed)")
         }
         if mavlinkSerial != nil && !PayloadSource.baudRates.contains(mavlinkBaud) {
@@ -173,10 +177,16 @@ struct RunCommand: ParsableCommand {
         do { payload = try PayloadConfiguration.load(path: configPath) } catch {
             throw ValidationError("the payload configuration was refused:\n  \(error)")
         }
-        let scenarioPath = FileManager.default.fileExists(atPath: scenario) ? scenario : root + "/scenarios/\(scenario).toml"
-        let loaded: Scenario
-        do { loaded = try Scenario.load(path: scenarioPath) } catch {
-            throw ValidationError("the scenario was refused:\n  \(error)")
+        var loaded: Scenario?
+        if simulate {
+            let scenarioPath = FileManager.default.fileExists(atPath: scenario) ? scenario : root + "/scenarios/\(scenario).toml"
+            do { loaded = try Scenario.load(path: scenarioPath) } catch {
+                throw ValidationError("the scenario was refused:\n  \(error)")
+            }
+        } else if !payload.sources.contains(where: { $0.kind != .bridge }) {
+            throw ValidationError(
+                "\(configPath) declares no sensors to read ([[sources]] with kind = \"i2c\" or \"serial\", and channels naming them); "
+                    + "add them (deploy/payload.pi.toml is an example), or try the daemon with --simulate")
         }
         var sealer: SignedLogSealer?
         if let signKey {
@@ -184,28 +194,66 @@ struct RunCommand: ParsableCommand {
                 throw ValidationError("--sign-key: \(error.description)")
             }
         }
-        let simulator = try FlightSimulator(scenario: loaded, channels: payload.pipeline.channels, library: payload.pipeline.library)
-        let placed = PlacedFlight(scenario: loaded, flight: simulator.run())
-        let flight = placed.flight
+        // What runs: a simulated flight (its samples, poses and wind), the payload's parts
+        // (real, or their simulated twins), or both.
+        var placed: PlacedFlight?
+        if let loaded {
+            let simulator = try FlightSimulator(scenario: loaded, channels: payload.pipeline.channels, library: payload.pipeline.library)
+            placed = PlacedFlight(scenario: loaded, flight: simulator.run())
+        }
+        let readsParts = payload.sources.contains { $0.kind != .bridge }
+        if payload.sources.contains(where: { $0.kind == .bridge }) && !simulate {
+            throw ValidationError("\(configPath): the daemon does not read a bridge source yet (snuffel bridge monitor does); its channels would have no samples")
+        }
+        let system = SystemClock()
+        var virtual: VirtualPayload?
+        let start: UInt64, utcAtStart: UInt64
+        if let flight = placed?.flight {
+            start = flight.monotonicStart
+            utcAtStart = flight.utcAtStart
+            if readsParts { virtual = try VirtualPayload(payload: payload, start: start) }
+        } else {
+            start = system.now()
+            utcAtStart = UInt64(max(0, Date().timeIntervalSince1970 * 1e6))
+        }
+        var supervisor: SensorSupervisor?
+        if readsParts {
+            do {
+                let sensors = try PayloadSensors.sensors(for: payload, access: virtual?.access ?? .hardware())
+                supervisor = SensorSupervisor(sensors: sensors, channels: payload.pipeline.channels, start: start)
+            } catch {
+                throw ValidationError("the payload's parts cannot be read: \(error)")
+            }
+        }
+        let faults = try simulateFault.map { try Self.fault($0, known: virtual?.sourceIDs ?? []) }
+        // The channels the simulated flight feeds directly: those no part is read for.
+        let direct = payload.channelSources.map { source in
+            guard let source else { return true }
+            return payload.source(source.source)?.kind == .bridge
+        }
+        let posesFromAutopilot = autopilotPoses || placed == nil
 
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
-        var path = (logDir as NSString).appendingPathComponent("snuffel-\(isoStamp(flight.utcAtStart)).ulg")
+        var path = (logDir as NSString).appendingPathComponent("snuffel-\(isoStamp(utcAtStart)).ulg")
         var n = 1
         while FileManager.default.fileExists(atPath: path) {
             n += 1
-            path = (logDir as NSString).appendingPathComponent("snuffel-\(isoStamp(flight.utcAtStart))-\(n).ulg")
+            path = (logDir as NSString).appendingPathComponent("snuffel-\(isoStamp(utcAtStart))-\(n).ulg")
         }
         // A write past a file-size limit must fail with EFBIG, as a full disk fails with
         // ENOSPC, rather than kill the daemon.
         signal(SIGXFSZ, SIG_IGN)
+        // UTC: the simulated flight's; on a drone the system clock's until the autopilot's
+        // SYSTEM_TIME says better (a clock before 2020 is not set: no mapping then).
+        let utcOffset: Int64? = autopilotPoses && placed != nil ? nil
+            : (utcAtStart > 1_577_836_800_000_000 ? Int64(clamping: utcAtStart) &- Int64(clamping: start) : nil)
+        var info = [(SnuffelLogKey.writer, simulate ? "snuffeld --simulate" : "snuffeld"), (SnuffelLogKey.payloadPath, configPath)]
+        if let loaded { info.append((SnuffelLogKey.scenario, loaded.name)) }
         let recorder = try FlightRecorder(
-            path: path, pipeline: try Pipeline(configuration: payload.pipeline), startTime: flight.monotonicStart,
-            utcOffset: autopilotPoses ? nil : Int64(clamping: flight.utcAtStart) &- Int64(clamping: flight.monotonicStart),
+            path: path, pipeline: try Pipeline(configuration: payload.pipeline), startTime: start, utcOffset: utcOffset,
             payloadTOML: payload.payloadFile.text, signaturesTOML: payload.signaturesFile.text,
             calibrationTOML: payload.calibrationFiles.sorted { $0.key < $1.key }.map { ($0.key, $0.value.text) },
-            info: [(SnuffelLogKey.writer, "snuffeld --simulate"), (SnuffelLogKey.scenario, loaded.name),
-                   (SnuffelLogKey.payloadPath, configPath)],
-            sealer: sealer)
+            info: info, sealer: sealer)
         let link: (any MAVLinkTransport)?
         do {
             if let mavlinkSerial {
@@ -217,17 +265,21 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("the MAVLink link cannot be opened: \(error)")
         }
         var options = OnboardDaemon.Options()
-        options.poseSource = autopilotPoses ? .autopilot : .caller
+        options.poseSource = posesFromAutopilot ? .autopilot : .caller
         options.logDirectory = logDir
         options.minimumFreeBytes = minFreeMb << 20
         options.systemID = systemID
         let daemon = OnboardDaemon(
             recorder: recorder, link: link,
             messages: GroundStationMessages(channels: payload.pipeline.channels, library: payload.pipeline.library),
-            options: options, start: flight.monotonicStart, say: { print("snuffeld: " + $0) })
-        print("snuffeld: simulating \(loaded.name) at \(speed == 0 ? "full speed" : "\(speed)× real time"); log \(path)"
-            + (link.map { "; MAVLink on \($0.endpoint)" } ?? "")
-            + (autopilotPoses ? "; poses from the autopilot" : ""))
+            options: options, start: start, say: { print("snuffeld: " + $0) })
+        let what = loaded.map { "simulating \($0.name) at \(speed == 0 ? "full speed" : "\(speed)× real time")" } ?? "reading the payload"
+        let parts = supervisor.map { s in "; parts: " + s.health.map(\.sensor).joined(separator: ", ") + (virtual != nil ? " (simulated twins)" : "") } ?? ""
+        print("snuffeld: \(what); log \(path)" + (link.map { "; MAVLink on \($0.endpoint)" } ?? "")
+            + (posesFromAutopilot ? "; poses from the autopilot" : "") + parts)
+        if posesFromAutopilot && link == nil {
+            daemon.note(level: 4, "no MAVLink link: the log will have no positions", at: start)
+        }
         notifier.notify("READY=1\nSTATUS=recording \(path)")
 
         // A parent may have blocked these signals (test runners do); unblock them.
@@ -238,47 +290,112 @@ struct RunCommand: ParsableCommand {
             sigaddset(&signals, signalNumber)
         }
         sigprocmask(SIG_UNBLOCK, &signals, nil)
+
         let wallStart = Date()
-        var nextPing = flight.monotonicStart
+        var lastPing = Date.distantPast
+        let events = placed?.events ?? []
+        var next = 0
         var stopped = false
-        /// The local time now: the simulated flight's clock, running at --speed.
-        func now(_ t: UInt64) -> UInt64 {
-            speed > 0 ? flight.monotonicStart &+ UInt64(max(0, Date().timeIntervalSince(wallStart)) * speed * 1e6) : t
+        var faultState = Array(repeating: false, count: faults.count)
+        /// The local time now: the simulated flight's clock running at --speed, or the
+        /// companion computer's monotonic clock.
+        func now() -> UInt64 {
+            guard placed != nil else { return system.now() }
+            return speed > 0 ? start &+ UInt64(max(0, Date().timeIntervalSince(wallStart)) * speed * 1e6) : (virtual?.clock.now() ?? start)
         }
-        flying: for event in placed.events {
-            let t = event.time
-            // Pace to real time, in steps of at most 0.2 s so that a stop is seen soon, and
-            // listen to the autopilot meanwhile.
+        running: while true {
+            let nextEvent = next < events.count ? events[next].time : nil
+            if placed != nil && nextEvent == nil { break }  // the simulated flight is over
+            let t = min(nextEvent ?? .max, supervisor?.nextDue ?? .max)
+            // Wait until t, in steps of at most 0.2 s so that a stop is seen soon, and listen
+            // to the autopilot meanwhile.
             while true {
                 if stopRequested.load(ordering: .relaxed) {
                     stopped = true
-                    break flying
+                    break running
                 }
-                let due = speed > 0 ? Double(t &- flight.monotonicStart) / 1e6 / speed - Date().timeIntervalSince(wallStart) : 0
+                if let interval = notifier.pingInterval, Date().timeIntervalSince(lastPing) * 1e6 >= Double(interval) {
+                    notifier.notify("WATCHDOG=1")
+                    lastPing = Date()
+                }
+                let due: Double
+                if placed != nil {
+                    due = speed > 0 ? Double(t &- start) / 1e6 / speed - Date().timeIntervalSince(wallStart) : 0
+                } else {
+                    let clock = system.now()
+                    due = t > clock ? Double(t - clock) / 1e6 : 0
+                }
                 let wait = min(max(due, 0), 0.2)
                 if link != nil {
-                    daemon.service(now: min(now(t), t), waitMilliseconds: Int(wait * 1000))
+                    daemon.service(now: min(now(), t), waitMilliseconds: Int(wait * 1000))
                 } else if wait > 0.002 {
                     Thread.sleep(forTimeInterval: wait)
                 }
-                if let interval = notifier.pingInterval, t >= nextPing {
-                    notifier.notify("WATCHDOG=1")
-                    nextPing = t &+ UInt64(Double(interval) * max(speed, 1))
+                if due <= 0.2 && (placed != nil || system.now() >= t) { break }
+            }
+            if let nextEvent, nextEvent <= t {
+                virtual?.advance(to: nextEvent)
+                switch events[next] {
+                case .sample(let s):
+                    virtual?.update(s)
+                    if direct[Int(s.channel)] { daemon.record(s) }
+                case .pose(let p): if !posesFromAutopilot { daemon.record(p) }
+                case .wind(let w): if !posesFromAutopilot { daemon.record(w) }
                 }
-                if due <= 0.2 { break }
+                next += 1
+            } else if let supervisor {
+                if let virtual {
+                    virtual.advance(to: t)
+                    for (i, fault) in faults.enumerated() {
+                        let on = t >= start &+ fault.from && t < start &+ fault.to
+                        guard on != faultState[i] else { continue }
+                        faultState[i] = on
+                        virtual.set(fault.kind, on, source: fault.source)
+                        print("snuffeld: simulated fault: \(fault.source) \(fault.kind.rawValue) \(on ? "begins" : "ends")")
+                    }
+                }
+                let clock: () -> UInt64 = { virtual?.clock.now() ?? system.now() }
+                let (samples, changes) = supervisor.poll(now: t, clock: clock)
+                for s in samples { daemon.record(s) }
+                for change in changes {
+                    switch change {
+                    case .degraded(let sensor, let reason):
+                        daemon.note(level: 3, "SENSOR DEGRADED: \(sensor): \(reason); retrying with backoff, the other sensors go on", at: clock())
+                    case .failedToStart(let sensor, let reason):
+                        daemon.note(level: 3, "SENSOR DEGRADED: \(sensor) does not start: \(reason); retrying with backoff", at: clock())
+                    case .recovered(let sensor, let after):
+                        daemon.note(level: 6, "sensor back: \(sensor), started afresh after \(String(format: "%.1f", Double(after) / 1e6)) s", at: clock())
+                    }
+                }
             }
-            switch event {
-            case .sample(let s): daemon.record(s)
-            case .pose(let p): if !autopilotPoses { daemon.record(p) }
-            case .wind(let w): if !autopilotPoses { daemon.record(w) }
-            }
-            if link == nil { daemon.service(now: t, waitMilliseconds: 0) }
+            if link == nil { daemon.service(now: min(now(), t == .max ? now() : max(t, now())), waitMilliseconds: 0) }
         }
         notifier.notify("STOPPING=1")
-        daemon.finish(at: now(placed.events.last?.time ?? flight.monotonicStart))
+        daemon.finish(at: placed != nil ? (events.last?.time ?? start) : system.now())
         let ending = stopped ? "stopped by a signal" : "flight ended"
-        print("snuffeld: \(ending): \(daemon.detections) detections, \(daemon.alerts) alerts; "
+        let sensorSummary = supervisor.map { "; \($0.readCount) readings, \($0.errorCount) failed" } ?? ""
+        print("snuffeld: \(ending): \(daemon.detections) detections, \(daemon.alerts) alerts\(sensorSummary); "
             + (daemon.recordingStopped.map { "recording stopped early (\($0)); log \(path)" } ?? "log \(path)"))
+    }
+
+    /// A simulated fault: `SOURCE:KIND:FROM-TO`, seconds from the start.
+    struct ScheduledFault {
+        var source: String
+        var kind: VirtualPayload.Fault
+        var from: UInt64, to: UInt64
+    }
+
+    static func fault(_ text: String, known: [String]) throws -> ScheduledFault {
+        let parts = text.split(separator: ":").map(String.init)
+        let kinds = VirtualPayload.Fault.allCases.map(\.rawValue).joined(separator: ", ")
+        let usage = "--simulate-fault \(text): expected SOURCE:KIND:FROM-TO (KIND one of \(kinds); FROM and TO in seconds), e.g. sgp41:nack:30-60"
+        guard parts.count == 3, let kind = VirtualPayload.Fault(rawValue: parts[1]) else { throw ValidationError(usage) }
+        let span = parts[2].split(separator: "-").compactMap { Double($0) }
+        guard span.count == 2, span[0] >= 0, span[1] > span[0], span[1] < 1e7 else { throw ValidationError(usage) }
+        guard known.contains(parts[0]) else {
+            throw ValidationError("--simulate-fault \(text): no simulated part '\(parts[0])'; the payload's parts are: \(known.isEmpty ? "none (declare [[sources]])" : known.joined(separator: ", "))")
+        }
+        return ScheduledFault(source: parts[0], kind: kind, from: UInt64(span[0] * 1e6), to: UInt64(span[1] * 1e6))
     }
 
     /// The checkout holding scenarios/ and deploy/ (the current directory, or the

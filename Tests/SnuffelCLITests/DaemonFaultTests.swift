@@ -228,3 +228,70 @@ struct DaemonFaultTests {
         #expect(again.status != 0)
     }
 }
+
+/// `snuffeld` reading a payload's parts: the Raspberry Pi payload as simulated twins with
+/// faults mid-flight, and on this machine's (missing) hardware.
+@Suite("snuffeld reading the payload's parts")
+struct DaemonPartsTests {
+    @Test("simulated twins with a fault in each of two parts: each is degraded and comes back, the others go on, and the log replays to the same detections")
+    func simulatedFaults() throws {
+        let dir = try DaemonFaultTests.directory("parts")
+        let r = try CLI.run(executable: DaemonTests.daemon, [
+            "--simulate", "--config", "deploy/payload.pi.toml", "--speed", "0", "--mavlink-port", "0", "--log-dir", dir,
+            "--simulate-fault", "sgp41:unplug:60-100", "--simulate-fault", "ze07:nack:150-200",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        for source in ["sgp41", "ze07"] {
+            #expect(r.stdout.contains("SENSOR DEGRADED: \(source) "), "\(r.stdout)")
+            #expect(r.stdout.contains("sensor back: \(source) "), "\(r.stdout)")
+        }
+        #expect(r.stdout.contains("simulated fault: sgp41 unplug begins"))
+        let log = try #require(DaemonFaultTests.logs(in: dir).first)
+        let records = try DaemonFaultTests.records(log)
+        let texts = records.compactMap { if case .logging(let m) = $0 { return m.text } else { return nil } }
+        #expect(texts.contains { $0.hasPrefix("SENSOR DEGRADED: sgp41") }, "\(texts)")
+        let samples = records.compactMap { if case .sample(let s) = $0 { return s } else { return nil } }
+        let start = try #require(samples.first?.time)
+        func count(_ channel: UInt16, _ from: Double, _ to: Double) -> Int {
+            samples.filter { $0.channel == channel && $0.time >= start + UInt64(from * 1e6) && $0.time < start + UInt64(to * 1e6) }.count
+        }
+        // Channels: voc_raw 0, nox_raw 1, gas_r 2, pid 3 (10 Hz), ..., co 6, temp 7.
+        #expect(count(0, 65, 95) == 0, "no SGP41 samples while it is unplugged")
+        #expect(count(3, 65, 95) >= 270, "the PID goes on at 10 Hz: \(count(3, 65, 95))")
+        #expect(count(7, 65, 95) >= 28, "the SHT4x goes on")
+        #expect(count(6, 155, 195) == 0 && count(6, 210, 240) >= 25, "the CO module is silent in its fault and back after")
+        let replay = try CLI.run(["replay", log, "--no-timeline"])
+        #expect(replay.stdout.contains("in flight: the same"), "\(replay.stdout)")
+    }
+
+    @Test("on a machine without the payload's bus, every part is reported degraded and retried; the daemon keeps running and ends cleanly")
+    func missingHardware() throws {
+        try #require(!FileManager.default.fileExists(atPath: "/dev/i2c-1"), "this machine has an I2C bus 1")
+        let dir = try DaemonFaultTests.directory("nohw")
+        let process = Process()
+        process.executableURL = DaemonTests.daemon
+        process.arguments = ["--config", "deploy/payload.pi.toml", "--mavlink-port", "0", "--log-dir", dir]
+        process.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // Wait (bounded) for the log to exist and the first degradations to be written.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let log = DaemonFaultTests.logs(in: dir).first,
+               ((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? Int ?? 0) > 0,
+               let records = try? DaemonFaultTests.records(log),
+               records.contains(where: { if case .logging(let m) = $0 { return m.text.contains("sgp41") } else { return false } }) {
+                break
+            }
+            usleep(50_000)
+        }
+        process.terminate()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(printed)")
+        #expect(printed.contains("SENSOR DEGRADED: sgp41") && printed.contains("no such I2C bus"), "\(printed)")
+        #expect(printed.contains("no MAVLink link: the log will have no positions"))
+        #expect(printed.contains("stopped by a signal"))
+    }
+}

@@ -77,10 +77,10 @@ struct DaemonTests {
         #expect((flight?["samples"] as? Int ?? 0) > 0)
     }
 
-    @Test("without --simulate it says what it cannot do yet")
+    @Test("without --simulate, a payload that declares no parts to read is refused with what to do")
     func realModeRefused() throws {
-        let r = try CLI.run(executable: Self.daemon, [])
+        let r = try CLI.run(executable: Self.daemon, ["--mavlink-port", "0"])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("--simulate"))
+        #expect(r.stderr.contains("payload.example.toml declares no sensors to read") && r.stderr.contains("--simulate"), "\(r.stderr)")
     }
 }

@@ -69,8 +69,8 @@ struct SourceTests {
         let configuration = try parsePayload(sourced())
         #expect(configuration.sources == [
             PayloadSource(id: "bridge", kind: .bridge, link: .serial(device: "/dev/ttyACM0", baud: 115_200), rateHz: 10),
-            PayloadSource(id: "sgp41", kind: .i2c, link: .i2c(bus: "/dev/i2c-1", address: 0x59)),
-            PayloadSource(id: "ze07", kind: .serial, link: .serial(device: "/dev/ttyUSB0", baud: 9600)),
+            PayloadSource(id: "sgp41", kind: .i2c, link: .i2c(bus: "/dev/i2c-1", address: 0x59), part: .sgp41),
+            PayloadSource(id: "ze07", kind: .serial, link: .serial(device: "/dev/ttyUSB0", baud: 9600), part: .winsenZE07),
         ])
         #expect(configuration.channelSources == [
             ChannelSource(source: "bridge", sourceChannel: 1), ChannelSource(source: "bridge", sourceChannel: 0),
@@ -158,7 +158,7 @@ struct SourceTests {
             file: "payload.toml", key: "channels.pid.source_channel", reason: "missing required key 'source_channel'")
         expectRefusal(
             refusalReplacing("source = \"sgp41\"", with: "source = \"sgp41\"\nsource_channel = 2"),
-            file: "payload.toml", key: "channels.voc.source_channel", reason: "source 'sgp41' is i2c")
+            file: "payload.toml", key: "channels.voc.source_channel", reason: "only channels of a bridge or an ADC (ads1115) source take source_channel; source 'sgp41' is sgp41")
         expectRefusal(
             refusalReplacing("source = \"sgp41\"", with: "source_channel = 2"),
             file: "payload.toml", key: "channels.voc.source_channel", reason: "source_channel needs a source")
@@ -231,5 +231,56 @@ struct SourceTests {
         let withPID = try PayloadConfiguration.parse(text: pidOnBridge, path: examplePayloadPath)
         let pidIndex = try #require(withPID.pipeline.channels.firstIndex { $0.id == "pid" })
         #expect(withPID.bridgeChannels(of: "bridge") == [UInt16(pidIndex)])
+    }
+}
+
+/// The Raspberry Pi payload (deploy/payload.pi.toml): parts named by address or `part`, ADC
+/// inputs named by the channels.
+@Suite("Payload parts: what each I2C or serial source is")
+struct PartTests {
+    static let piText: String = (try? String(contentsOfFile: repositoryRoot + "/deploy/payload.pi.toml", encoding: .utf8)) ?? ""
+
+    func parse(_ text: String) throws(ConfigurationError) -> PayloadConfiguration {
+        try PayloadConfiguration.parse(text: text, path: "payload.toml", baseDirectory: repositoryRoot + "/deploy")
+    }
+
+    func refusalReplacing(_ old: String, _ new: String) -> ConfigurationError? {
+        #expect(Self.piText.contains(old), "'\(old)' is not in payload.pi.toml")
+        return refusal { try parse(Self.piText.replacingOccurrences(of: old, with: new)) }
+    }
+
+    @Test("the shipped Pi payload names each part, from its address or its part key")
+    func shipped() throws {
+        let config = try parse(Self.piText)
+        let parts = Dictionary(uniqueKeysWithValues: config.sources.map { ($0.id, $0.part) })
+        #expect(parts == ["sgp41": .sgp41, "sht4x": .sht4x, "bme688": .bme688, "adc": .ads1115, "ze07": .winsenZE07])
+        let inputs = config.channelSources.compactMap { $0?.source == "adc" ? $0?.sourceChannel : nil }
+        #expect(inputs == [0, 1, 2])
+    }
+
+    @Test("an unknown part, a part at an address with no usual part, and a serial part on I2C are refused")
+    func partRefusals() {
+        expectRefusal(
+            refusalReplacing("part = \"ads1115\"", "part = \"ads1116\""),
+            file: "payload.toml", key: "sources.adc.part", reason: "unknown I2C part 'ads1116' (did you mean 'ads1115'?)")
+        expectRefusal(
+            refusalReplacing("address = 0x77", "address = 0x10"),
+            file: "payload.toml", key: "sources.bme688.part", reason: "no part is usual at address 0x10")
+        expectRefusal(
+            refusalReplacing("part = \"ads1115\"", "part = \"winsen-ze07\""),
+            file: "payload.toml", key: "sources.adc.part", reason: "unknown I2C part 'winsen-ze07'")
+    }
+
+    @Test("an ADC channel must name one free input, 0 to 3")
+    func adcInputs() {
+        expectRefusal(
+            refusalReplacing("source = \"adc\"\nsource_channel = 2", "source = \"adc\"\nsource_channel = 4"),
+            file: "payload.toml", key: "channels.h2s.source_channel", reason: "an input of source 'adc' is 0 to 3; got 4")
+        expectRefusal(
+            refusalReplacing("source = \"adc\"\nsource_channel = 2", "source = \"adc\"\nsource_channel = 1"),
+            file: "payload.toml", key: "channels.h2s.source_channel", reason: "input 1 of source 'adc' is already channel 'nh3's")
+        expectRefusal(
+            refusalReplacing("source = \"adc\"\nsource_channel = 2", "source = \"adc\""),
+            file: "payload.toml", key: "channels.h2s.source_channel", reason: "missing required key 'source_channel'")
     }
 }

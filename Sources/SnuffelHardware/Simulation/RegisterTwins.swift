@@ -130,7 +130,7 @@ public final class BME68xTwin: SimulatedI2CDevice {
         let wait = registers[Int(BME68x.Register.gasWait0)]
         let waitMs = Int(wait & 0x3F) * [1, 4, 16, 64][Int(wait >> 6)]
         let stable = runGas && waitMs >= 20 && registers[Int(BME68x.Register.heaterResistance0)] != 0
-        let resistance = 100_000 / pow06(1 + max(0, air.ppm("voc")) / 0.3)
+        let resistance = (air.rawBaseline["gas_ohm"] ?? 100_000) / pow06(1 + max(0, air.ppm("voc")) / 0.3)
         var gasADC = 0, gasRange = 0
         for range in 0..<16 {
             let adc = invertMonotonic(0...1023, target: resistance) { c.gasResistance(adc: $0, range: range, variant: variant) }

@@ -132,8 +132,8 @@ public final class SGP41Twin: SensirionTwinBase, SimulatedI2CDevice {
     /// The raw signals for an air sample.
     public static func rawSignals(_ air: Air) -> (voc: UInt16, nox: UInt16) {
         func clamp(_ value: Double) -> UInt16 { UInt16(min(65535, max(0, value.rounded()))) }
-        let voc = 30000 - 1255 * (1 + max(0, air.ppm("voc")) / 0.5).logNatural
-        let nox = 20000 + 1255 * (1 + max(0, air.ppm("nox")) / 0.05).logNatural
+        let voc = (air.rawBaseline["sraw_voc"] ?? 30000) - 1255 * (1 + max(0, air.ppm("voc")) / 0.5).logNatural
+        let nox = (air.rawBaseline["sraw_nox"] ?? 20000) + 1255 * (1 + max(0, air.ppm("nox")) / 0.05).logNatural
         return (clamp(voc), clamp(nox))
     }
 

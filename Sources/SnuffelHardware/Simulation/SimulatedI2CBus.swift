@@ -12,6 +12,10 @@ public struct Air: Sendable, Hashable {
     /// Volts on an analog front end's inputs (a PID, electrochemical cell amplifiers),
     /// for an ADC twin.
     public var analogVolts: [Double]
+    /// This unit's clean-air baselines in its raw unit, where it differs from the nominal
+    /// part's (real units do): `sraw_voc` and `sraw_nox` ticks for an SGP41, `gas_ohm` for
+    /// a BME68x. A twin uses the nominal baseline for a key that is missing.
+    public var rawBaseline: [String: Double] = [:]
 
     /// Creates a sample of air; the defaults are clean air at 25 °C and 50 % RH.
     public init(temperature: Double = 25, humidity: Double = 50, pressure: Double = 101_325,
