@@ -295,3 +295,47 @@ struct DaemonPartsTests {
         #expect(printed.contains("stopped by a signal"))
     }
 }
+
+@Suite("The systemd unit")
+struct ServiceUnitTests {
+    static let unit = (try? String(contentsOfFile: CLI.root + "/deploy/snuffeld.service", encoding: .utf8)) ?? ""
+
+    /// `Key=value` lines of the unit, continuation lines joined.
+    static var settings: [(String, String)] {
+        unit.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n").compactMap { line in
+            guard !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+        }
+    }
+
+    static func value(_ key: String) -> String? { settings.first { $0.0 == key }?.1 }
+
+    @Test("Type=notify with a watchdog, an unprivileged user in the i2c, gpio and dialout groups, restarts on failure, SIGTERM to stop")
+    func settingsForAService() {
+        #expect(Self.value("Type") == "notify")
+        #expect(Self.value("WatchdogSec").flatMap(Int.init).map { $0 > 0 } == true)
+        #expect(Self.value("User") == "snuffel")
+        #expect(Set((Self.value("SupplementaryGroups") ?? "").split(separator: " ").map(String.init)) == ["i2c", "gpio", "dialout"])
+        #expect(Self.value("Restart") == "on-failure")
+        #expect(Self.value("KillSignal") == "SIGTERM")
+    }
+
+    @Test("every option of ExecStart is one snuffeld run takes")
+    func execStartOptions() throws {
+        let exec = try #require(Self.value("ExecStart"))
+        let options = exec.split(separator: " ").filter { $0.hasPrefix("--") }.map(String.init)
+        #expect(!options.isEmpty)
+        let help = try CLI.run(executable: DaemonTests.daemon, ["run", "--help"])
+        for option in options { #expect(help.stdout.contains(option), "snuffeld run has no \(option)") }
+        #expect(!options.contains("--simulate"), "the service reads the real payload")
+    }
+
+    @Test("systemd-analyze verify accepts the unit (every key known)")
+    func systemdAccepts() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "systemd-analyze is not installed")
+        let path = try CLI.temporaryFile("snuffeld.service", Self.unit.replacingOccurrences(of: "/usr/local/bin/snuffeld", with: DaemonTests.daemon.path))
+        let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/systemd-analyze"), ["verify", path])
+        let complaints = r.stderr.split(separator: "\n").filter { $0.contains("snuffeld.service") }
+        #expect(complaints.isEmpty, "\(complaints)")
+    }
+}
