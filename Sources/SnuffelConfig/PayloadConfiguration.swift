@@ -89,6 +89,8 @@ public struct PayloadConfiguration: Sendable, Equatable {
     /// For each channel of ``pipeline`` (same index), the source its `source` key names,
     /// or nil when it names none.
     public var channelSources: [ChannelSource?]
+    /// The evidence sampler, from `[sampler]`; nil when the payload has none.
+    public var sampler: SamplerSettings?
 
     /// Creates a configuration from its parts; ``channelSources`` defaults to no source
     /// for every channel.
@@ -191,7 +193,7 @@ public struct PayloadConfiguration: Sendable, Equatable {
         let base = files.baseDirectory
         let root = try TableReader(
             ConfigurationFile.parse(text, file: path), file: path, path: "",
-            allowed: ["payload", "signatures", "sources", "channels", "detection"])
+            allowed: ["payload", "signatures", "sources", "channels", "detection", "sampler"])
 
         // [payload]
         guard let payloadTable = try root.table("payload", allowed: ["name", "description"]) else {
@@ -241,10 +243,12 @@ public struct PayloadConfiguration: Sendable, Equatable {
         }
         try checkElectrochemicalGases(channels, library: library, file: path, signaturesFile: signaturesPath)
 
-        return PayloadConfiguration(
+        var configuration = PayloadConfiguration(
             payload: payload, pipeline: pipeline, payloadFile: SourceFile(path: path, text: text),
             signaturesFile: SourceFile(path: signaturesPath, text: signaturesText), calibrationFiles: calibrationFiles,
             sources: sources, channelSources: channelSources)
+        configuration.sampler = try SamplerSettings.read(root)
+        return configuration
     }
 
     static let channelKeys = [

@@ -116,6 +116,11 @@ public struct ReplayResult: Sendable {
     public var geotags: [Result<Geotag, GeotagFailure>] = []
     /// The detections recorded in flight (ULog), in order.
     public var recordedDetections: [Detection] = []
+    /// Evidence samples (sorbent tubes) the daemon took, in the order they ended.
+    public var tubes: [ULogTube] = []
+    /// The daemon's own messages in the log (a sensor degraded, the autopilot link lost,
+    /// recording stopped, a tube started), in time order.
+    public var messages: [ULogLogMessage] = []
     /// Info messages of the log that are plain strings, by key.
     public var info: [String: String] = [:]
     /// The flight second by second in inlet time: whether any gas channel was in a hit, and
@@ -319,6 +324,8 @@ public enum Replay {
         var state: (configuration: PayloadConfiguration, origin: ConfigurationOrigin)?
         var points: [TrackPoint] = []
         var clocks: [ULogClock] = []
+        var tubes: [ULogTube] = []
+        var messages: [ULogLogMessage] = []
         var wind: [ULogWind] = []
         var recorded: [Detection] = []
         var activity = ActivityLog()
@@ -411,7 +418,13 @@ public enum Replay {
             case .detection(let d, let complete):
                 records += 1
                 if complete { recorded.append(d) }
-            case .health, .logging, .dropout, .topic:
+            case .tube(let t):
+                records += 1
+                tubes.append(t)
+            case .logging(let m):
+                records += 1
+                messages.append(m)
+            case .health, .dropout, .topic:
                 records += 1
             }
             if let progress, let size, size > 0, reader.consumedByteCount - lastReport > 1 << 20 {
@@ -430,6 +443,8 @@ public enum Replay {
             records: records, samples: samples, firstTime: firstTime, lastTime: lastTime, health: p.health,
             truncatedBytes: reader.truncatedByteCount ?? 0, skippedMessages: reader.skippedMessageCount,
             track: PoseTrack(points: points), wind: wind, recordedDetections: recorded, info: info, activity: activity)
+        result.tubes = tubes
+        result.messages = messages
         result.detections = p.drainDetections()
         geotag(&result, options: options)
         progress?(1)

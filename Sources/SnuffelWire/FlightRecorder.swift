@@ -88,6 +88,12 @@ public final class FlightRecorder {
         try writer.append(clock)
     }
 
+    /// Logs an evidence sample taken.
+    public func record(_ tube: ULogTube) throws(ULogWriteError) {
+        try housekeeping(at: tube.end)
+        try writer.append(tube)
+    }
+
     /// Logs a text message (the daemon's own events: a sensor degraded, the autopilot link
     /// lost, ...).
     public func record(_ message: ULogLogMessage) throws(ULogWriteError) {

@@ -170,6 +170,21 @@ public struct ULogEncoder: Sendable {
         put(wind.down.bitPattern)
     }
 
+    /// Encodes an evidence sample taken (`snuffel_tube`).
+    public mutating func append(_ tube: ULogTube) {
+        beginData(.tube)
+        put(tube.end)
+        put(tube.start)
+        put(tube.end)
+        put(tube.latitude.bitPattern)
+        put(tube.longitude.bitPattern)
+        put(tube.altitude.bitPattern)
+        put(UInt32(bitPattern: tube.detection.map { Int32(clamping: $0) } ?? -1))
+        put(tube.tube)
+        put(tube.reason.rawValue)
+        put(UInt8(tube.isComplete ? 1 : 0))
+    }
+
     /// Encodes a clock pair (`snuffel_clock`).
     public mutating func append(_ clock: ULogClock) {
         beginData(.clock)
@@ -319,6 +334,7 @@ extension SnuffelTopic {
         case .detectionScore: return 18
         case .clock: return 16
         case .health: return 96
+        case .tube: return 51
         }
     }
 }

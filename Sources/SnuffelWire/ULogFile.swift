@@ -133,6 +133,13 @@ public final class ULogFileWriter {
         try writeIfFull()
     }
 
+    /// Logs an evidence sample (`snuffel_tube`). - Throws: ``ULogWriteError``.
+    public func append(_ tube: ULogTube) throws(ULogWriteError) {
+        encoder.append(tube)
+        latestTime = max(latestTime, tube.end)
+        try writeIfFull()
+    }
+
     /// Logs a clock pair (`snuffel_clock`). - Throws: ``ULogWriteError``.
     public func append(_ clock: ULogClock) throws(ULogWriteError) {
         encoder.append(clock)

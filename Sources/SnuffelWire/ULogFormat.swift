@@ -61,6 +61,7 @@ enum SnuffelTopic: UInt16, CaseIterable, Sendable {
     case detectionScore
     case clock
     case health
+    case tube
 
     var name: String {
         switch self {
@@ -73,6 +74,7 @@ enum SnuffelTopic: UInt16, CaseIterable, Sendable {
         case .detectionScore: return "snuffel_detection_score"
         case .clock: return "snuffel_clock"
         case .health: return "snuffel_health"
+        case .tube: return "snuffel_tube"
         }
     }
 
@@ -121,6 +123,12 @@ enum SnuffelTopic: UInt16, CaseIterable, Sendable {
             return [timestamp, f("uint64_t", "utc_us")]
         case .health:
             return [timestamp] + ULogHealthField.names.map { f("uint64_t", $0) }
+        case .tube:
+            return [
+                timestamp, f("uint64_t", "start"), f("uint64_t", "end"), f("double", "lat"), f("double", "lon"),
+                f("float", "alt_m"), f("int32_t", "detection"), f("uint8_t", "tube"), f("uint8_t", "reason"),
+                f("bool", "complete"),
+            ]
         }
     }
 

@@ -510,6 +510,12 @@ public struct ULogReader: Sendable {
             ready.append(.wind(ULogWind(time: u64(d + o[0]), north: f32(d + o[1]), east: f32(d + o[2]), down: f32(d + o[3]))))
         case .clock:
             ready.append(.clock(ULogClock(time: u64(d + o[0]), utc: u64(d + o[1]))))
+        case .tube:
+            let detection = Int32(bitPattern: u32(d + o[6]))
+            ready.append(.tube(ULogTube(
+                tube: u8(d + o[7]), start: u64(d + o[1]), end: u64(d + o[2]), latitude: f64(d + o[3]), longitude: f64(d + o[4]),
+                altitude: f32(d + o[5]), detection: detection < 0 ? nil : Int(detection),
+                reason: ULogTube.Reason(rawValue: u8(d + o[8])) ?? .operatorRequest, isComplete: u8(d + o[9]) != 0)))
         case .health:
             func c(_ i: Int) -> Int { Int(clamping: u64(d + o[i])) }
             var health = PipelineHealth()
@@ -582,6 +588,9 @@ public struct ULogReader: Sendable {
     }
 
     // MARK: - Little-endian loads (the caller has checked the bounds)
+
+    @inline(__always)
+    private func u8(_ i: Int) -> UInt8 { buffer[i] }
 
     @inline(__always)
     private func u16(_ i: Int) -> UInt16 { UInt16(buffer[i]) | UInt16(buffer[i + 1]) << 8 }

@@ -54,6 +54,48 @@ public struct ULogWind: Sendable, Equatable {
     }
 }
 
+/// Air captured for the laboratory (`snuffel_tube`): which sorbent tube or canister, when
+/// its valve or pump ran, where the drone was when it started, and why.
+public struct ULogTube: Sendable, Equatable {
+    /// Why a tube was run.
+    public enum Reason: UInt8, Sendable {
+        /// A detection of a lab or dump class passed the configured confidence.
+        case detection = 0
+        /// The operator asked, over MAVLink.
+        case operatorRequest = 1
+    }
+
+    /// The tube's number, 1-based as printed on the sampler.
+    public var tube: UInt8
+    /// When the valve or pump was switched on and off, µs on the log's clock.
+    public var start: UInt64
+    public var end: UInt64
+    /// Where the drone was at the start (NaN when no pose was known).
+    public var latitude: Double
+    public var longitude: Double
+    public var altitude: Float
+    /// The detection (its sequence number) the tube belongs to, if any.
+    public var detection: Int?
+    public var reason: Reason
+    /// Whether it ran its full time (false: cut short, e.g. by the end of the flight).
+    public var isComplete: Bool
+
+    public init(
+        tube: UInt8, start: UInt64, end: UInt64, latitude: Double, longitude: Double, altitude: Float,
+        detection: Int?, reason: Reason, isComplete: Bool
+    ) {
+        self.tube = tube
+        self.start = start
+        self.end = end
+        self.latitude = latitude
+        self.longitude = longitude
+        self.altitude = altitude
+        self.detection = detection
+        self.reason = reason
+        self.isComplete = isComplete
+    }
+}
+
 /// A pair of readings of the monotonic clock and UTC, µs (`snuffel_clock`): the log's
 /// times are monotonic; this maps them to the UNIX epoch.
 public struct ULogClock: Sendable, Equatable {
@@ -153,6 +195,8 @@ public enum ULogRecord: Sendable, Equatable {
     /// as `float`. `isComplete` is false when the log ended before all its parts.
     case detection(Detection, isComplete: Bool)
     case clock(ULogClock)
+    /// An evidence sample (`snuffel_tube`).
+    case tube(ULogTube)
     /// Pipeline counters (`snuffel_health`) at a time, µs.
     case health(time: UInt64, PipelineHealth)
     /// A text message ('L' or 'C').
