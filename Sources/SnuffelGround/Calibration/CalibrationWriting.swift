@@ -143,9 +143,9 @@ extension CalibrationFitRecord {
         }
         let residuals = [PlotSeries(name: "residual", style: .points(0), points: gasPoints.map { ($0.ppm, $0.residual) })]
         return PlotPanel(
-            title: title ?? "\(channel) (\(kind.rawValue)), \(gas): R² = \(CalibrationFitter.format(rSquared))",
+            title: title ?? "\(channel) (\(kind.rawValue)), \(gas): R² = \(String(format: "%.5f", rSquared))",
             xLabel: "concentration (ppm \(gas))", yLabel: kind.isMOX ? "Rs/R0 (at reference T, AH)" : "reading (\(responseUnit))",
             xLog: kind.isMOX, yLog: kind.isMOX, series: series,
-            residuals: residuals, residualLabel: "residual (\(responseUnit))")
+            residuals: residuals, residualLabel: "residual (\(kind.isMOX ? "neper" : kind == .pid ? "ppb" : responseUnit))")
     }
 }
