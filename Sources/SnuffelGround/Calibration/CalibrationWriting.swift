@@ -4,26 +4,8 @@ import SnuffelCore
 
 /// TOML text for the files `snuffel calibrate` writes.
 enum TOMLText {
-    /// A TOML basic string, quoted and escaped.
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\u%04X", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A TOML basic string, quoted and escaped (as the simulated flights' truth files are).
+    static func string(_ s: String) -> String { SimulatedFlightLog.quoted(s) }
 
     /// A TOML float with 10 significant digits (always with a '.' or an exponent, so that
     /// it reads back as a float); `nan` and `inf` are written as 0, which the callers avoid.

@@ -1,4 +1,5 @@
 import Foundation
+import SnuffelGeo
 
 /// One named set of points in a plot panel.
 public struct PlotSeries: Sendable {
@@ -68,7 +69,7 @@ public enum SVGPlot {
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(n(width))" height="\(n(height))" viewBox="0 0 \(n(width)) \(n(height))" font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(n(width / 2))" y="26" text-anchor="middle" font-size="16" font-weight="bold">\(escape(title))</text>
+            <text x="\(n(width / 2))" y="26" text-anchor="middle" font-size="16" font-weight="bold">\(XMLText.escaped(title))</text>
 
             """
         for (i, panel) in panels.enumerated() {
@@ -145,7 +146,7 @@ public enum SVGPlot {
         let allX = (panel.series + panel.residuals).flatMap { $0.points.map(\.x) }
         let x = Axis.fitting(allX, log: panel.xLog, includeZero: !panel.xLog, from: left, to: plotRight)
         let y = Axis.fitting(panel.series.flatMap { $0.points.map(\.y) }, log: panel.yLog, from: mainBottom, to: mainTop)
-        var out = "<text x=\"\(n(left))\" y=\"\(n(top - 14))\" font-size=\"13\" font-weight=\"bold\">\(escape(panel.title))</text>\n"
+        var out = "<text x=\"\(n(left))\" y=\"\(n(top - 14))\" font-size=\"13\" font-weight=\"bold\">\(XMLText.escaped(panel.title))</text>\n"
         out += frame(x: x, y: y, top: mainTop, bottom: mainBottom, yLabel: panel.yLabel, xLabel: panel.residuals.isEmpty ? panel.xLabel : nil)
         out += "<g class=\"main\">\n"
         for s in panel.series { out += draw(s, x: x, y: y) }
@@ -160,7 +161,7 @@ public enum SVGPlot {
             case .line(let c): out += "<line x1=\"\(n(lx))\" y1=\"\(n(ly - 4))\" x2=\"\(n(lx + 24))\" y2=\"\(n(ly - 4))\" stroke=\"\(color(c))\" stroke-width=\"2\"/>\n"
             case .dashed(let c): out += "<line x1=\"\(n(lx))\" y1=\"\(n(ly - 4))\" x2=\"\(n(lx + 24))\" y2=\"\(n(ly - 4))\" stroke=\"\(color(c))\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
             }
-            out += "<text x=\"\(n(lx + 32))\" y=\"\(n(ly))\">\(escape(s.name))</text>\n"
+            out += "<text x=\"\(n(lx + 32))\" y=\"\(n(ly))\">\(XMLText.escaped(s.name))</text>\n"
         }
         out += "</g>\n"
         guard !panel.residuals.isEmpty else { return out }
@@ -191,15 +192,15 @@ public enum SVGPlot {
             out += "<text x=\"\(n(left - 8))\" y=\"\(n(py + 4))\" text-anchor=\"end\">\(label(t))</text>\n"
         }
         let mid = (top + bottom) / 2
-        out += "<text x=\"\(n(18))\" y=\"\(n(mid))\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(n(mid)))\">\(escape(yLabel))</text>\n"
+        out += "<text x=\"\(n(18))\" y=\"\(n(mid))\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(n(mid)))\">\(XMLText.escaped(yLabel))</text>\n"
         if let xLabel {
-            out += "<text x=\"\(n((left + plotRight) / 2))\" y=\"\(n(bottom + 36))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+            out += "<text x=\"\(n((left + plotRight) / 2))\" y=\"\(n(bottom + 36))\" text-anchor=\"middle\">\(XMLText.escaped(xLabel))</text>\n"
         }
         return out
     }
 
     static func draw(_ s: PlotSeries, x: Axis, y: Axis) -> String {
-        var out = "<g class=\"series\" data-name=\"\(escape(s.name))\">\n"
+        var out = "<g class=\"series\" data-name=\"\(XMLText.escaped(s.name))\">\n"
         let pixels = s.points.compactMap { p -> (Double, Double)? in
             guard let px = x.position(p.x), let py = y.position(p.y) else { return nil }
             return (px, py)
@@ -228,20 +229,5 @@ public enum SVGPlot {
     static func label(_ v: Double) -> String {
         if v == 0 { return "0" }
         return String(format: abs(v) >= 1e5 || abs(v) < 1e-3 ? "%.0e" : "%g", v)
-    }
-
-    /// Text for XML character data and attribute values.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(ch)
-            }
-        }
-        return out
     }
 }
