@@ -3,6 +3,7 @@ import SnuffelConfig
 import SnuffelCore
 import SnuffelGround
 import SnuffelPeerTesting
+import SnuffelWire
 import Testing
 
 /// The bench payload, its simulated sessions and helpers.
@@ -342,6 +343,31 @@ struct CalibrationExampleTests {
         #expect(try String(contentsOfFile: Self.csvPath, encoding: .utf8) == csv)
         #expect(try String(contentsOfFile: Self.stepsPath, encoding: .utf8) == steps)
         #expect(csv.utf8.count < 400_000)
+    }
+
+    @Test("a session recorded as a Snuffel flight log (ULog) fits with the configuration recorded in it, as from memory")
+    func flightLogSession() throws {
+        let config = try Bench.configuration()
+        let samples = CalibrationSimulator.samples(
+            channels: config.pipeline.channels, truth: CalibrationSimulator.benchTruth, steps: CalibrationSimulator.benchSteps, seed: 3)
+        let path = Bench.scratch("session.ulg")
+        let recorder = try FlightRecorder(
+            path: path, pipeline: try Pipeline(configuration: config.pipeline), startTime: samples[0].time, utcOffset: nil,
+            payloadTOML: config.payloadFile.text, signaturesTOML: config.signaturesFile.text)
+        for s in samples { try recorder.record(s) }
+        _ = try recorder.finish()
+        let fromLog = try CalibrationSession.load(path: path, configuration: nil)
+        let steps = CalibrationSteps(file: "steps.toml", steps: CalibrationSimulator.benchSteps.map(\.step))
+        let inMemory = CalibrationSession(path: "mem", channels: config.pipeline.channels, library: config.pipeline.library, samples: samples)
+        #expect(fromLog.channels.map(\.id) == config.pipeline.channels.map(\.id))
+        for id in ["gas_r", "pid", "co"] {
+            let a = try CalibrationFitter.fit(session: fromLog, steps: steps, channel: id)
+            let b = try CalibrationFitter.fit(session: inMemory, steps: steps, channel: id)
+            for (p, q) in zip(a.parameters, b.parameters) {
+                // The log stores values as recorded; allow for float storage.
+                #expect(close(p.value, q.value, absolute: 1e-5 * max(1, abs(q.value)) + 1e-6 + q.sd * 1e-3), "\(id) \(p.name)")
+            }
+        }
     }
 
     @Test("the shipped session reads back through the CSV reader and fits every gas channel")
