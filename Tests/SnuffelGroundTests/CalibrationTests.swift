@@ -285,6 +285,12 @@ struct CalibrationOutputTests {
             let e = try entry(compound, "gas_r")
             #expect(e.significant && close(e.perPPM, expected, relative: 0.08), "gas_r \(compound) \(e.perPPM) vs \(expected)")
         }
+        #expect(try entry("co", "voc_raw").significant)
+        // A MOX channel that does not see a compound: only noise over its zero air.
+        var truth = CalibrationSimulator.benchTruth
+        truth.channels["voc_raw"]?.responses["co"] = nil
+        let (blind, _) = try Bench.session(noise: noise, truth: truth)
+        #expect(try #require(SensitivityMatrix.estimate(session: blind, steps: steps).entry(compound: "co", channel: "voc_raw")).significant == false)
         let library = try SignatureLibrary.parse(text: matrix.tomlText(library: session.library, header: ["test"]), path: "m.toml")
         let ammonia = try #require(library.compounds.first { $0.id == "ammonia" })
         #expect(Set(ammonia.responses.keys) == ["mox_resistance", "sraw_voc", "pid", "ec_nh3"])

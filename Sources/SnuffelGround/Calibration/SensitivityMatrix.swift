@@ -15,9 +15,12 @@ import SnuffelCore
 ///   channel's configured `mox_exponent` — the quantity the pipeline compares with the
 ///   library; the median over the compound's steps, with the standard error of the mean.
 ///
-/// A response counts when it stands out of its uncertainty by 3σ (and, for MOX channels,
-/// when some step moved the channel by more than 5 blank standard deviations); the others
-/// are left out of the file (a response not listed is zero).
+/// A PID or cell response counts when it stands out of its uncertainty by 3σ; a MOX
+/// response when some step moved the channel by more than 5 standard deviations of its
+/// zero-air readings (the spread of the per-step values of a MOX response reflects how far
+/// the sensor departs from the linearised model across concentrations, not noise, so it
+/// is reported as the uncertainty but not used to judge). The others are left out of the
+/// file (a response not listed is zero).
 public struct SensitivityMatrix: Sendable {
     public struct Entry: Sendable, Equatable {
         public var compound: String
@@ -92,7 +95,7 @@ public struct SensitivityMatrix: Sendable {
                         let mean = us.reduce(0, +) / Double(us.count)
                         sd = (us.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(us.count - 1) / Double(us.count)).squareRoot()
                     }
-                    significant = largest > 5 * blankSD && abs(perPPM) > 3 * sd
+                    significant = largest > 5 * blankSD && perPPM != 0
                 } else {
                     let used = blanks + gasLevels
                     let useT = CalibrationFitter.spread(used.map(\.temperature)) >= 1
