@@ -327,8 +327,9 @@ extension CalibrateCommand {
                 the unit's configured calibration and divided by its sensitivity. Responses that \
                 stand out of their uncertainty by 3σ are written as [[compounds]] entries with \
                 their source; copy them into calibration/signatures.toml to replace illustrative \
-                numbers. A plot (SVG) shows each channel's steps, the fitted responses and the \
-                residuals.
+                numbers. Fit the unit first and give its fitted calibration with --config: the MOX \
+                responses depend on the configured exponent β. A plot (SVG) shows each \
+                channel's steps, the fitted responses and the residuals.
 
                 Example:
                   snuffel calibrate matrix calibration/sessions/bench-0042.csv \\

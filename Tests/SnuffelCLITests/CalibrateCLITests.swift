@@ -35,6 +35,15 @@ struct CalibrateCLITests {
             #expect(text.contains("lod_ppm = ") && text.contains("t90_rise_s = ") && text.contains("[[fit.points]]"), "\(id)")
             #expect(result.stdout.contains("written to \(dir)/bench-0042-\(id).toml"))
         }
+        // A payload that names the fitted files loads and builds its pipeline.
+        let payload = try String(contentsOfFile: CLI.root + "/" + Self.payload, encoding: .utf8)
+            .replacingOccurrences(of: "signatures = \"../signatures.toml\"", with: "signatures = \"\(CLI.root)/calibration/signatures.toml\"")
+            .replacingOccurrences(of: "calibration = { offset = 100000, mox_exponent = 0.5 }", with: "calibration = \"bench-0042-gas_r.toml\"")
+            .replacingOccurrences(of: "calibration = { offset = 0, gain = 1, noise_floor = 2 }", with: "calibration = \"bench-0042-pid.toml\"")
+        #expect(payload.contains("calibration = \"bench-0042-gas_r.toml\"") && payload.contains("calibration = \"bench-0042-pid.toml\""))
+        try payload.write(toFile: dir + "/fitted.payload.toml", atomically: true, encoding: .utf8)
+        let checked = try CLI.run(["check-config", dir + "/fitted.payload.toml"])
+        #expect(checked.status == 0 && checked.stdout.contains("pipeline builds: yes"), "\(checked.stdout)\(checked.stderr)")
         let svgPath = dir + "/bench-0042-fit.svg"
         let lint = try Self.wellFormed(svgPath)
         #expect(lint.status == 0, "\(lint.stderr)")

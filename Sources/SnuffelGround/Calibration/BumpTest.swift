@@ -120,8 +120,10 @@ public struct BumpTest: Sendable {
             case .fail: result = "FAIL"
             case .notTested(let why): result = "not tested (\(why))"
             }
-            let deviation = r.status == .pass || r.status == .fail ? r.deviationPercent.map { String(format: "%+.1f %%", $0) } ?? "" : ""
-            lines.append("  " + [r.channel.pad(12), (f(r.expected) + " " + r.unit).pad(15), (f(r.measured) + " " + r.unit).pad(15), deviation.pad(10), result].joined(separator: " "))
+            let tested = r.status == .pass || r.status == .fail
+            let deviation = tested ? r.deviationPercent.map { String(format: "%+.1f %%", $0) } ?? "" : ""
+            let expected = tested ? f(r.expected) + " " + r.unit : "—", measured = tested ? f(r.measured) + " " + r.unit : "—"
+            lines.append("  " + [r.channel.pad(12), expected.pad(15), measured.pad(15), deviation.pad(10), result].joined(separator: " "))
         }
         lines.append(passed ? "PASS" : "FAIL: \(rows.filter { $0.status == .fail }.map(\.channel).joined(separator: ", "))")
         return lines.joined(separator: "\n")
