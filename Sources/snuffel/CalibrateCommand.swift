@@ -199,9 +199,9 @@ extension CalibrateCommand {
                 NEW and OLD are files written by snuffel calibrate fit for the same channel and \
                 gas. Each parameter's drift is in percent of its old value (zero: percent of the \
                 old full-scale response). Default limits: span ±20 %, zero ±5 % of full scale, \
-                r0 ±30 %, a ±25 %, b ±15 %, LOD ±100 %, T90 rise and decay ±50 %; the temperature \
-                and humidity coefficients and R² are reported only. --limit changes a limit or \
-                adds one.
+                r0 ±30 %, a ±25 %, b ±15 %, LOD ±100 %, T90 rise and decay ±50 % (Snuffel's own \
+                defaults, not a standard's); the temperature and humidity coefficients and R² are \
+                reported only. --limit changes a limit or adds one: use those your procedure prescribes.
 
                 Exit status: 0 within specification, 2 out of specification, 1 when the files \
                 cannot be compared. A plot (SVG) shows both fits and the new residuals.

@@ -42,7 +42,8 @@ public struct BumpTest: Sendable {
     /// Runs the check on a recorded session.
     /// - Parameters:
     ///   - baselineSeconds: The clean air at the start of the log, seconds.
-    ///   - tolerancePercent: The largest deviation from the expected response that passes.
+    ///   - tolerancePercent: The largest deviation from the expected response that passes
+    ///     (30 % by default: Snuffel's own choice, not a standard's).
     /// - Throws: ``CalibrationError`` when the gas is unknown, no channel should respond to
     ///   it, or the log is too short.
     public static func run(

@@ -30,12 +30,11 @@ public struct CalibrationDrift: Sendable {
 
     public var outOfSpec: Bool { rows.contains(where: \.outOfSpec) }
 
-    /// Default drift limits, percent. Sources: EN 45544-1 and EN 60079-29-1 allow a
-    /// sensitivity (span) change of the order of ±20 % between calibrations and a zero drift
-    /// of a few percent of full scale; the MOX limits are Snuffel's own choice, looser for
-    /// the pre-factor `a` (it moves with the exponent) than for the exponent `b`. Quantities
-    /// without a limit (temperature and humidity coefficients, library factors, R²) are
-    /// reported only; give a limit with `--limit NAME=PERCENT` to flag them.
+    /// Default drift limits, percent. They are Snuffel's own defaults, not taken from a
+    /// standard: set those your quality procedure prescribes with `--limit NAME=PERCENT`.
+    /// The pre-factor `a` of a MOX fit is allowed more than the exponent `b` because the
+    /// two are correlated. Quantities without a limit (temperature and humidity
+    /// coefficients, library factors, R²) are reported only, unless a limit is given.
     public static let defaultLimits: [String: Double] = [
         "span": 20, "zero": 5, "r0": 30, "a": 25, "b": 15, "lod_ppm": 100, "t90_rise_s": 50, "t90_decay_s": 50,
     ]

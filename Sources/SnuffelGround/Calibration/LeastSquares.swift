@@ -3,8 +3,10 @@
 ///
 /// QR rather than the normal equations because `XᵀX` squares the condition number, and
 /// calibration designs (a constant, log-concentration, temperature and humidity columns) are
-/// often badly scaled. Method: Golub & Van Loan, *Matrix Computations*, 4th ed., §5.3
-/// (Householder QR, least squares) and §5.3.1 (`cov(β) = σ² (RᵀR)⁻¹`, `σ² = ‖r‖² / (n − p)`).
+/// often badly scaled. Method: Golub & Van Loan, *Matrix Computations*, 4th ed., §5.2
+/// (Householder QR) and §5.3 (the full-rank least-squares problem); the covariance of the
+/// estimate is `σ² (XᵀX)⁻¹ = σ² (RᵀR)⁻¹` with `σ² = ‖r‖² / (n − p)`, the standard result for
+/// ordinary least squares with independent errors of equal variance.
 public struct LinearLeastSquares: Sendable, Equatable {
     /// The fitted β, one per column of the design.
     public var coefficients: [Double]
