@@ -97,12 +97,17 @@ extension CalibrateCommand {
             commandName: "fit",
             abstract: "Fit each channel's calibration to a session and write per-unit calibration files.",
             discussion: """
-                Models, by channel kind (C in ppm, ΔT and ΔAH from the channel's ref_temp_c and \
-                ref_abs_humidity, measured by the payload's temperature and humidity channels):
-                  MOX (mox_resistance, sraw_voc, sraw_nox)  Rs/R0 = a·C^b · exp(k_t ΔT + k_h ΔAH), fitted in log space
-                  pid                                         reading = zero + span·C; the response factor of the gas
-                                                              (1000 ppb/ppm for isobutylene, else the library's) sets the gain
-                  electrochemical                             reading = zero + span·C + k_t ΔT
+                The steps file says when zero air and which gas at which ppm flowed (see \
+                snuffel calibrate --help). Models, by channel kind (C in ppm; ΔT and ΔAH from the \
+                channel's ref_temp_c and ref_abs_humidity, measured by the payload's temperature \
+                and humidity channels):
+                  MOX (mox_resistance, sraw_voc, sraw_nox):
+                      Rs/R0 = a·C^b · exp(k_t ΔT + k_h ΔAH), fitted in log space
+                  pid:
+                      reading = zero + span·C; the gas's response factor (1000 ppb/ppm for
+                      isobutylene, else the signature library's) sets the gain
+                  electrochemical:
+                      reading = zero + span·C + k_t ΔT
                 The temperature and humidity terms are fitted when the steps span ≥ 1 °C and \
                 ≥ 0.5 g/m³; otherwise the configured ones are kept.
 
@@ -124,7 +129,8 @@ extension CalibrateCommand {
                       --config calibration/sessions/bench-0042.payload.toml \\
                       --steps calibration/sessions/bench-0042.steps.toml \\
                       --out calibration/units/bench-0042-{channel}.toml
-                  snuffel calibrate fit session.ulg --steps steps.toml --channel pid --out calibration/units/pid-0042.toml
+                  snuffel calibrate fit session.ulg --steps steps.toml --channel pid \\
+                      --out calibration/units/pid-0042.toml
                 """)
 
         @OptionGroup var input: SessionOptions
@@ -207,8 +213,9 @@ extension CalibrateCommand {
                 cannot be compared. A plot (SVG) shows both fits and the new residuals.
 
                 Examples:
-                  snuffel calibrate check calibration/units/pid-0042.toml --against old/pid-0042.toml
-                  snuffel calibrate check new.toml --against old.toml --limit span=10 --limit k_t=50
+                  snuffel calibrate check calibration/units/pid-0042.toml \\
+                      --against old/pid-0042.toml
+                  snuffel calibrate check new.toml --against old.toml --limit span=10
                 """)
 
         @Argument(help: ArgumentHelp("The new calibration file.", valueName: "new"))
@@ -273,7 +280,7 @@ extension CalibrateCommand {
 
                 Examples:
                   snuffel calibrate bump preflight.ulg --gas isobutylene --ppm 10
-                  snuffel calibrate bump bump.csv --config payload.toml --gas co --ppm 50 --tolerance 20
+                  snuffel calibrate bump bump.csv -c payload.toml --gas co --ppm 50 --tolerance 20
                 """)
 
         @OptionGroup var input: SessionOptions
