@@ -80,11 +80,23 @@ func replacingExtension(_ path: String, with suffix: String) -> String {
     ((path as NSString).deletingPathExtension) + suffix
 }
 
-func loadSteps(_ path: String) throws -> CalibrationSteps {
-    do {
-        return try CalibrationSteps.load(path: path)
-    } catch {
-        throw Failure("the steps file was refused:\n  \(error)")
+/// The steps file option shared by fit and matrix.
+struct StepsOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The steps file (TOML): start_s, end_s, gas and ppm of each step.", valueName: "file"))
+    var steps: String
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: steps) else {
+            throw ValidationError("no such steps file: \(steps). Write one with a [[steps]] table per step (see snuffel calibrate --help).")
+        }
+    }
+
+    func load() throws -> CalibrationSteps {
+        do {
+            return try CalibrationSteps.load(path: steps)
+        } catch {
+            throw Failure("the steps file was refused:\n  \(error)")
+        }
     }
 }
 
@@ -135,8 +147,7 @@ extension CalibrateCommand {
 
         @OptionGroup var input: SessionOptions
 
-        @Option(help: ArgumentHelp("The steps file (TOML): start_s, end_s, gas and ppm of each step.", valueName: "file"))
-        var steps: String
+        @OptionGroup var stepsOptions: StepsOptions
 
         @Option(help: ArgumentHelp(
             "The calibration file to write; with several channels, '{channel}' in it is replaced by each channel's id.",
@@ -153,15 +164,12 @@ extension CalibrateCommand {
         var plot: String?
 
         func validate() throws {
-            guard FileManager.default.fileExists(atPath: steps) else {
-                throw ValidationError("no such steps file: \(steps). Write one with a [[steps]] table per step (see snuffel calibrate --help).")
-            }
             guard out.hasSuffix(".toml") else { throw ValidationError("--out must name a .toml file, e.g. calibration/units/pid-0042.toml") }
         }
 
         func run() throws {
             let session = try input.load()
-            let stepsFile = try loadSteps(steps)
+            let stepsFile = try stepsOptions.load()
             let explicit = !channel.isEmpty
             let ids = explicit ? channel : session.channels.filter(\.kind.isGas).map(\.id)
             if ids.count > 1 && !out.contains("{channel}") {
@@ -175,7 +183,7 @@ extension CalibrateCommand {
                     record.file = out.replacingOccurrences(of: "{channel}", with: id)
                     let header = [
                         "Calibration of channel \(id) (\(record.kind.rawValue)), written by snuffel calibrate fit",
-                        "session: \(input.session), steps: \(steps)",
+                        "session: \(input.session), steps: \(stepsOptions.steps)",
                     ]
                     try writeText(record.tomlText(header: header), to: record.file)
                     print(record.summary)
@@ -346,8 +354,7 @@ extension CalibrateCommand {
 
         @OptionGroup var input: SessionOptions
 
-        @Option(help: ArgumentHelp("The steps file (TOML).", valueName: "file"))
-        var steps: String
+        @OptionGroup var stepsOptions: StepsOptions
 
         @Option(help: ArgumentHelp("The file to write ([[compounds]] entries).", valueName: "file"))
         var out: String
@@ -355,18 +362,14 @@ extension CalibrateCommand {
         @Option(help: ArgumentHelp("Where to write the plot (default: --out with .svg).", valueName: "file"))
         var plot: String?
 
-        func validate() throws {
-            guard FileManager.default.fileExists(atPath: steps) else { throw ValidationError("no such steps file: \(steps)") }
-        }
-
         func run() throws {
             let session = try input.load()
-            let stepsFile = try loadSteps(steps)
+            let stepsFile = try stepsOptions.load()
             let matrix: SensitivityMatrix
             do { matrix = try SensitivityMatrix.estimate(session: session, steps: stepsFile) } catch { throw Failure("\(error)") }
             print(matrix.table)
             try writeText(matrix.tomlText(library: session.library, header: [
-                "Responses measured by snuffel calibrate matrix", "session: \(input.session), steps: \(steps)",
+                "Responses measured by snuffel calibrate matrix", "session: \(input.session), steps: \(stepsOptions.steps)",
                 "Units as in calibration/signatures.toml; a response not listed is zero.",
             ]), to: out)
             print("written to \(out)")

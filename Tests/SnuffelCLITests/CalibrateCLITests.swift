@@ -77,6 +77,17 @@ struct CalibrateCLITests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/pid.toml"))
     }
 
+    @Test("fit refuses one --out file for several channels, and a CSV session without its payload")
+    func fitRefusals() throws {
+        let dir = try Self.directory()
+        let several = try CLI.run(["calibrate", "fit", Self.session, "--config", Self.payload, "--steps", Self.steps, "--out", dir + "/unit.toml"])
+        #expect(several.status == 1)
+        #expect(several.stderr.contains("5 channels to fit (gas_r, voc_raw, pid, co, nh3) but --out names one file: put '{channel}' in it"), "\(several.stderr)")
+        let noConfig = try CLI.run(["calibrate", "fit", Self.session, "--steps", Self.steps, "--channel", "pid", "--out", dir + "/pid.toml"])
+        #expect(noConfig.status == 1)
+        #expect(noConfig.stderr.contains("\(Self.session): a CSV file records no payload configuration: give one with --config"), "\(noConfig.stderr)")
+    }
+
     @Test("check: 0 against itself; 2 with a span drifted beyond its limit; 1 for files of different channels")
     func check() throws {
         let dir = try Self.directory()
