@@ -151,6 +151,33 @@ struct CalibrationFitTests {
     }
 }
 
+@Suite("Calibration: stated uncertainties")
+struct CalibrationUncertaintyTests {
+    /// Over 40 simulated sessions of 6 steps (4 degrees of freedom, so the error over the
+    /// stated σ follows Student's t with 4 degrees of freedom: P(|t| ≤ 2) = 0.884,
+    /// P(|t| ≤ 1) = 0.626) the true span of the PID (a fast sensor: no settling bias) must lie
+    /// within 2σ in at least 31 sessions (expected 35.4, binomial σ 2.0) and within 1σ in 18
+    /// to 33 (expected 25). A σ half the right size puts only about 25 within "2σ"; one twice
+    /// the right size puts about 35 within "1σ".
+    @Test("the PID span's 1σ uncertainty covers the error as a standard uncertainty should")
+    func coverage() throws {
+        let steps = CalibrationSimulator.sequence([
+            (nil, 0, 25, 50), ("isobutylene", 2, 25, 50), ("isobutylene", 5, 25, 50), ("isobutylene", 10, 25, 50),
+            ("isobutylene", 20, 25, 50), (nil, 0, 25, 50),
+        ], seconds: 30)
+        var inside2 = 0, inside1 = 0
+        for seed in 1...40 {
+            let (session, calibrationSteps) = try Bench.session(noise: 3, seed: UInt64(seed), steps: steps)
+            let span = try #require(CalibrationFitter.fit(session: session, steps: calibrationSteps, channel: "pid").parameter("span"))
+            let z = abs(span.value - 1050) / span.sd
+            if z <= 2 { inside2 += 1 }
+            if z <= 1 { inside1 += 1 }
+        }
+        #expect(inside2 >= 31, "\(inside2) of 40 within 2σ")
+        #expect((18...33).contains(inside1), "\(inside1) of 40 within 1σ")
+    }
+}
+
 @Suite("Calibration: bad sessions are refused with a clear error")
 struct CalibrationRefusalTests {
     @Test("a step after the end of the data names the step and the data's span")
