@@ -73,7 +73,7 @@ extension CalibrationFitRecord {
         for p in parameters {
             lines.append("  \(p.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(f(p.value)) ± \(f(p.sd)) \(p.unit)")
         }
-        lines.append("  R² \(f(rSquared)), residual SD \(f(residualSD)), LOD \(f(limitOfDetection)) ppm, valid \(f(validMin))–\(f(validMax)) ppm")
+        lines.append("  R² \(String(format: "%.6f", rSquared)), residual SD \(f(residualSD)), LOD \(f(limitOfDetection)) ppm, valid \(f(validMin))–\(f(validMax)) ppm")
         lines.append("  T90 rise \(t90Rise.map { f($0) + " s" } ?? "n/a"), decay \(t90Decay.map { f($0) + " s" } ?? "n/a")")
         return lines.joined(separator: "\n")
     }
