@@ -211,7 +211,7 @@ extension CalibrateCommand {
             abstract: "Compare a new calibration of a unit with an earlier one: drift of each parameter, flagged against limits.",
             discussion: """
                 NEW and OLD are files written by snuffel calibrate fit for the same channel and \
-                gas. Each parameter's drift is in percent of its old value (zero: percent of the \
+                gas; give several of each to check a whole unit (they are paired by channel). Each parameter's drift is in percent of its old value (zero: percent of the \
                 old full-scale response). Default limits: span ±20 %, zero ±5 % of full scale, \
                 r0 ±30 %, a ±25 %, b ±15 %, LOD ±100 %, T90 rise and decay ±50 % (Snuffel's own \
                 defaults, not a standard's); the temperature and humidity coefficients and R² are \
@@ -224,18 +224,19 @@ extension CalibrateCommand {
                   snuffel calibrate check calibration/units/pid-0042.toml \\
                       --against old/pid-0042.toml
                   snuffel calibrate check new.toml --against old.toml --limit span=10
+                  snuffel calibrate check new/bench-0042-*.toml --against old/bench-0042-*.toml
                 """)
 
-        @Argument(help: ArgumentHelp("The new calibration file.", valueName: "new"))
-        var new: String
+        @Argument(help: ArgumentHelp("The new calibration file(s) of the unit, one per channel.", valueName: "new"))
+        var new: [String]
 
-        @Option(help: ArgumentHelp("The earlier calibration file of the same channel.", valueName: "old"))
-        var against: String
+        @Option(parsing: .upToNextOption, help: ArgumentHelp("The earlier calibration file(s), matched to NEW by channel.", valueName: "old"))
+        var against: [String]
 
         @Option(help: ArgumentHelp("A drift limit in percent, NAME=PERCENT (repeatable), e.g. span=10.", valueName: "name=percent"))
         var limit: [String] = []
 
-        @Option(help: ArgumentHelp("Where to write the plot (default: NEW with -check.svg).", valueName: "file"))
+        @Option(help: ArgumentHelp("Where to write the plot (default: the first NEW with -check.svg).", valueName: "file"))
         var plot: String?
 
         func limits() throws -> [String: Double] {
@@ -250,22 +251,38 @@ extension CalibrateCommand {
             return limits
         }
 
-        func validate() throws { _ = try limits() }
+        func validate() throws {
+            _ = try limits()
+            guard !new.isEmpty else { throw ValidationError("give the new calibration file(s)") }
+            guard !against.isEmpty else { throw ValidationError("give the earlier calibration file(s) with --against") }
+        }
 
         func run() throws {
             func load(_ path: String) throws -> CalibrationFitRecord {
                 do { return try CalibrationFitRecord.load(path: path) } catch { throw Failure("\(error)") }
             }
-            let newRecord = try load(new), oldRecord = try load(against)
-            let drift: CalibrationDrift
-            do { drift = try CalibrationDrift.compare(new: newRecord, old: oldRecord, limits: try limits()) } catch { throw Failure("\(error)") }
-            print(drift.table)
-            let plotPath = plot ?? replacingExtension(new, with: "-check.svg")
-            try writeText(SVGPlot.render(
-                title: "snuffel calibrate check: \(new) against \(against)",
-                panels: [newRecord.plotPanel(compared: oldRecord)]), to: plotPath)
+            let newRecords = try new.map(load), oldRecords = try against.map(load)
+            var drifts: [CalibrationDrift] = []
+            var panels: [PlotPanel] = []
+            for record in newRecords {
+                // With one file on each side they are compared whatever they say (a wrong
+                // pair is then refused with the reason); with several, by channel.
+                let candidates = oldRecords.count == 1 && newRecords.count == 1 ? oldRecords : oldRecords.filter { $0.channel == record.channel }
+                guard let old = candidates.first else {
+                    throw Failure("\(record.file): no earlier calibration of channel '\(record.channel)' among --against (\(oldRecords.map { "\($0.file): \($0.channel)" }.joined(separator: ", ")))")
+                }
+                do { drifts.append(try CalibrationDrift.compare(new: record, old: old, limits: try limits())) } catch { throw Failure("\(error)") }
+                panels.append(record.plotPanel(compared: old))
+            }
+            print(drifts.map(\.table).joined(separator: "\n\n"))
+            let outOfSpec = drifts.filter(\.outOfSpec).map(\.channel)
+            if drifts.count > 1 {
+                print(outOfSpec.isEmpty ? "\nunit within specification" : "\nunit OUT OF SPECIFICATION (channels \(outOfSpec.joined(separator: ", ")))")
+            }
+            let plotPath = plot ?? replacingExtension(new[0], with: "-check.svg")
+            try writeText(SVGPlot.render(title: "snuffel calibrate check: \(new.joined(separator: ", "))", panels: panels), to: plotPath)
             print("plot: \(plotPath)")
-            if drift.outOfSpec { throw ExitCode(outOfSpecificationStatus) }
+            if !outOfSpec.isEmpty { throw ExitCode(outOfSpecificationStatus) }
         }
     }
 

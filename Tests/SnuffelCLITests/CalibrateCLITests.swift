@@ -112,6 +112,15 @@ struct CalibrateCLITests {
         // A looser limit accepts it.
         #expect(try CLI.run(["calibrate", "check", pid, "--against", old, "--limit", "span=30"]).status == 0)
 
+        // The whole unit: pid and co against their earlier files, paired by channel.
+        let co = dir + "/bench-0042-co.toml"
+        let unit = try CLI.run(["calibrate", "check", pid, co, "--against", co, old])
+        #expect(unit.status == 2, "\(unit.stdout)\(unit.stderr)")
+        #expect(unit.stdout.contains("channel co") && unit.stdout.contains("unit OUT OF SPECIFICATION (channels pid)"), "\(unit.stdout)")
+        let unpaired = try CLI.run(["calibrate", "check", pid, co, "--against", old])
+        #expect(unpaired.status == 1)
+        #expect(unpaired.stderr.contains("\(co): no earlier calibration of channel 'co' among --against"), "\(unpaired.stderr)")
+
         let mixed = try CLI.run(["calibrate", "check", pid, "--against", dir + "/bench-0042-co.toml"])
         #expect(mixed.status == 1)
         #expect(mixed.stderr.contains("[fit] channel: is 'pid' (pid) but \(dir)/bench-0042-co.toml is of 'co' (electrochemical)"), "\(mixed.stderr)")
