@@ -151,6 +151,31 @@ struct CalibrationFitTests {
     }
 }
 
+@Suite("Calibration: constant climate")
+struct CalibrationConstantClimateTests {
+    @Test("steps at one temperature and humidity fit no temperature or humidity terms and keep the configured ones")
+    func keepsConfiguredCompensation() throws {
+        let steps = CalibrationSimulator.sequence([
+            (nil, 0, 25, 50), ("isobutylene", 2, 25, 50), ("isobutylene", 5, 25, 50), ("isobutylene", 10, 25, 50),
+            ("isobutylene", 20, 25, 50), (nil, 0, 25, 50),
+        ], seconds: 120)
+        let (session, calibrationSteps) = try Bench.session(noise: 1, steps: steps) { channels in
+            channels[0].calibration.humidityCoefficient = 0.02
+            channels[0].calibration.temperatureCoefficient = 0.003
+        }
+        let fit = try CalibrationFitter.fit(session: session, steps: calibrationSteps, channel: "gas_r")
+        #expect(fit.parameter("k_t")?.sd == 0 && fit.parameter("k_h")?.sd == 0)
+        #expect(fit.calibration.humidityCoefficient == 0.02 && fit.calibration.temperatureCoefficient == 0.003)
+        // ln Rs = ln R0 + k_H ΔAH (+ k_T ΔT, ΔT = 0 here): the fit takes out the configured
+        // k_H = −0.02 (log-conductance +0.02) where the truth is −0.025, so R0 at the
+        // reference humidity is off by exp(−0.005 ΔAH), ΔAH = 1.5 g/m³ at 25 °C and 50 % RH.
+        let dAH = Pipeline.absoluteHumidity(temperature: 25, relativeHumidity: 50) - 10
+        #expect(close(try #require(fit.parameter("k_h")).value, -0.02, absolute: 1e-12))
+        #expect(close(try #require(fit.parameter("r0")).value, 80_000 * exp(-0.005 * dAH), relative: 0.002))
+        #expect(close(try #require(fit.parameter("b")).value, -0.6, absolute: 0.01))
+    }
+}
+
 @Suite("Calibration: stated uncertainties")
 struct CalibrationUncertaintyTests {
     /// Over 40 simulated sessions of 6 steps (4 degrees of freedom, so the error over the

@@ -12,14 +12,17 @@ import SnuffelCore
 /// | kind | model | parameters |
 /// | --- | --- | --- |
 /// | MOX (`mox_resistance`, `sraw_voc`, `sraw_nox`) | `ln Rs = ln R0 + g·(ln a + b ln C) + k_T ΔT + k_H ΔAH` | `r0`, `a`, `b`, `k_t`, `k_h` |
-/// | `pid` | `raw = zero + span·C` | `zero`, `span`; `response_factor` from the library |
+/// | `pid` | `raw = zero + span·C` | `zero`, `span` (`k_t` as configured); `response_factor` from the library |
 /// | `electrochemical` | `raw = zero + span·C + k_T ΔT` | `zero`, `span`, `k_t`; `cross_sensitivity` from the library |
 ///
 /// `g` is 1 for a gas step and 0 for zero air, so that `Rs/R0 = a·C^b` (the power law of
 /// metal-oxide sensors) holds at the reference temperature and humidity; ΔT and ΔAH are the
 /// departures from the channel's configured `ref_temp_c` and `ref_abs_humidity`. The
 /// temperature and humidity terms are fitted only when the steps span at least 1 °C and
-/// 0.5 g/m³ respectively; otherwise the configured coefficients are kept.
+/// 0.5 g/m³ respectively (humidity for MOX kinds only); otherwise the configured
+/// coefficients are kept and taken out of the steps before the fit, so that `r0` and `zero`
+/// still refer to the reference temperature and humidity (`k_t`, `k_h` then show the
+/// configured values with an uncertainty of 0).
 ///
 /// Limit of detection: `LOD = 3 s_blank / slope` (IUPAC, Compendium of Chemical
 /// Terminology, "limit of detection"; Long & Winefordner, Anal. Chem. 55 (1983) 712A), with
@@ -123,8 +126,19 @@ public enum CalibrationFitter {
             if useH { row.append(p.absoluteHumidity - cal.referenceAbsoluteHumidity) }
             rows.append(row)
         }
+        // Terms that are not fitted are taken as configured, in the fit's domain: for MOX
+        // kinds the configured coefficients act on the physical value s·ln Rs (s = −1 but for
+        // the NOx pixel), for the others on (raw − offset)·gain.
+        let sign: Double = spec.kind == .srawNOx ? 1 : -1
+        let fixedT = useT ? 0 : (spec.kind.isMOX ? sign * cal.temperatureCoefficient : cal.temperatureCoefficient / cal.gain)
+        let fixedH = useH ? 0 : (spec.kind.isMOX ? sign * cal.humidityCoefficient : cal.humidityCoefficient / cal.gain)
+        let observations = points.map { p -> Double in
+            let dT = p.temperature.isFinite ? p.temperature - cal.referenceTemperature : 0
+            let dH = p.absoluteHumidity.isFinite ? p.absoluteHumidity - cal.referenceAbsoluteHumidity : 0
+            return p.mean - fixedT * dT - fixedH * dH
+        }
         let ls: LinearLeastSquares
-        switch LinearLeastSquares.fit(rows: rows, y: points.map(\.mean)) {
+        switch LinearLeastSquares.fit(rows: rows, y: observations) {
         case .success(let fit): ls = fit
         case .failure(.tooFewObservations(let n, let p)):
             throw CalibrationError(file: steps.file, subject: subject, reason: "too few points: \(n) steps for \(p) parameters")
@@ -136,9 +150,9 @@ public enum CalibrationFitter {
                 reason: "the steps cannot separate the \(all[min(column, all.count - 1)]) from the other parameters: vary temperature and humidity independently, or keep them constant")
         }
         let beta = ls.coefficients, se = ls.standardErrors
-        let kT = useT ? beta[parameterCount - (useH ? 2 : 1)] : 0
+        let kT = useT ? beta[parameterCount - (useH ? 2 : 1)] : fixedT
         let kTsd = useT ? se[parameterCount - (useH ? 2 : 1)] : 0
-        let kH = useH ? beta[parameterCount - 1] : 0
+        let kH = useH ? beta[parameterCount - 1] : fixedH
         let kHsd = useH ? se[parameterCount - 1] : 0
 
         // Does the channel see the gas at all? The slope must stand out of its uncertainty.
@@ -161,7 +175,7 @@ public enum CalibrationFitter {
         if spec.kind.isMOX {
             // Sign of the pipeline's physical value relative to ln Rs: log-conductance for
             // VOC and resistance channels, log-resistance for the NOx pixel.
-            let s: Double = spec.kind == .srawNOx ? 1 : -1
+            let s = sign
             let exponent = s * slope
             guard exponent > 0 else {
                 throw CalibrationError(
@@ -201,12 +215,12 @@ public enum CalibrationFitter {
             parameters = [
                 .init(name: "zero", value: beta[0], sd: se[0], unit: spec.unit.isEmpty ? "raw" : spec.unit),
                 .init(name: "span", value: slope, sd: slopeSD, unit: "raw per ppm \(gas)"),
+                .init(name: "k_t", value: kT, sd: kTsd, unit: "raw/°C"),
             ]
             if spec.kind == .pid {
                 parameters.append(.init(name: "response_factor", value: factor, sd: 0, unit: "ppb isobutylene-equivalent per ppm"))
                 model = "raw = zero + span C"
             } else {
-                parameters.append(.init(name: "k_t", value: kT, sd: kTsd, unit: "raw/°C"))
                 parameters.append(.init(name: "cross_sensitivity", value: factor, sd: 0, unit: "ppm \(spec.gas ?? "") per ppm"))
                 model = "raw = zero + span C + k_t (T - ref_temp_c)"
             }
