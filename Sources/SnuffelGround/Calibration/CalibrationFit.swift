@@ -219,7 +219,7 @@ public enum CalibrationFitter {
             ]
             if spec.kind == .pid {
                 parameters.append(.init(name: "response_factor", value: factor, sd: 0, unit: "ppb isobutylene-equivalent per ppm"))
-                model = "raw = zero + span C"
+                model = "raw = zero + span C + k_t (T - ref_temp_c), k_t as configured"
             } else {
                 parameters.append(.init(name: "cross_sensitivity", value: factor, sd: 0, unit: "ppm \(spec.gas ?? "") per ppm"))
                 model = "raw = zero + span C + k_t (T - ref_temp_c)"
