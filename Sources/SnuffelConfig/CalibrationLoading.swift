@@ -23,12 +23,15 @@ extension Calibration {
     }
 
     /// Parses the text of a per-unit calibration file (see ``load(path:)``).
+    ///
+    /// A `[fit]` table, which `snuffel calibrate fit` writes to record how the numbers were
+    /// found (see ``CalibrationFitRecord``), is allowed and does not change the calibration.
     /// - Parameters:
     ///   - text: The TOML text.
     ///   - path: The file name used in error messages.
     public static func parse(text: String, path: String) throws(ConfigurationError) -> Calibration {
         let root = try ConfigurationFile.parse(text, file: path)
-        return try Calibration(reading: TableReader(root, file: path, path: "", allowed: configurationKeys))
+        return try Calibration(reading: TableReader(root, file: path, path: "", allowed: configurationKeys + ["fit"]))
     }
 
     /// Reads a calibration table, inline in the payload or at the top of a calibration file.
