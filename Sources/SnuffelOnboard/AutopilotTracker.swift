@@ -153,7 +153,7 @@ public struct AutopilotTracker: Sendable {
             events.append(.wind(ULogWind(
                 time: localTime(eitherUTCOrBoot: w.time, arrival: now), north: w.windX, east: w.windY,
                 down: w.windZ.isFinite ? w.windZ : 0)))
-        case .other:
+        case .other, .commandLong:
             break
         }
         return events

@@ -55,6 +55,12 @@ public final class OnboardDaemon {
     /// MAVLink frames received and send or receive failures.
     public private(set) var framesReceived = 0, linkFailures = 0
 
+    /// The evidence sampler, when the payload has one.
+    public let sampler: EvidenceSampler?
+    /// The command an operator sends (COMMAND_LONG to component 191) to run a tube:
+    /// MAV_CMD_USER_1, with param1 the tube (0 for the next free one).
+    public static let sampleCommand: UInt16 = 31010
+
     private let options: Options
     private let link: (any MAVLinkTransport)?
     private var encoder: MAVLinkEncoder
@@ -66,6 +72,7 @@ public final class OnboardDaemon {
     private var nextClockRecord: UInt64 = 0
     private var statusTextID: UInt16 = 10_000
     private var linkProblemSaid = false
+    private var finishing = false
 
     /// Creates the runtime.
     /// - Parameters:
@@ -77,9 +84,10 @@ public final class OnboardDaemon {
     ///   - say: Prints a line for the operator (standard output, the journal).
     public init(
         recorder: FlightRecorder, link: (any MAVLinkTransport)?, messages: GroundStationMessages, options: Options,
-        start: UInt64, say: @escaping (String) -> Void
+        start: UInt64, sampler: EvidenceSampler? = nil, say: @escaping (String) -> Void
     ) {
         self.recorder = recorder
+        self.sampler = sampler
         self.link = link
         self.messages = messages
         self.options = options
@@ -148,7 +156,62 @@ public final class OnboardDaemon {
             let place = lastPose.map { (latitude: $0.latitude, longitude: $0.longitude) }
             say(messages.text(of: d, position: place))
             for frame in messages.frames(for: d, position: place, encoder: &encoder) { send(frame) }
+            if !finishing, let sampler, let threshold = sampler.settings.confidence, d.isAlert, d.threatConfidence >= threshold {
+                let name = d.signatureClass.map { messages.library.classes[$0].id } ?? "unknown"
+                sample(reason: .detection, tube: nil, detection: d.sequence, why: "\(name) detection #\(d.sequence)", at: time)
+            }
         }
+    }
+
+    /// Runs a tube of the sampler and says what became of it.
+    /// - Returns: The outcome, nil without a sampler.
+    @discardableResult
+    public func sample(reason: ULogTube.Reason, tube: Int?, detection: Int?, why: String, at time: UInt64) -> EvidenceSampler.Outcome? {
+        guard let sampler else { return nil }
+        let outcome = sampler.request(tube: tube, reason: reason, detection: detection, at: time, pose: lastPose)
+        switch outcome {
+        case .started(let tube):
+            let place = lastPose.map { " at \(Self.fixed($0.latitude, 5)),\(Self.fixed($0.longitude, 5))" } ?? ""
+            note(level: 5, "TUBE \(tube) sampling for \(sampler.settings.duration / 1_000_000) s\(place) (\(why)); \(sampler.remaining) left", at: time)
+        case .busy(let running):
+            if reason == .operatorRequest { note(level: 4, "tube \(running) is still sampling: no second tube now", at: time) }
+        case .full:
+            note(level: 4, "SAMPLER FULL: every tube is used (\(why) not sampled)", at: time)
+        case .unavailable(let tube, let why):
+            note(level: 4, "tube \(tube) not run: \(why)", at: time)
+        case .failed(let tube, let why):
+            note(level: 3, "tube \(tube) failed to start: \(why)", at: time)
+        }
+        return outcome
+    }
+
+    private func finished(_ tube: ULogTube, at time: UInt64) {
+        write(at: time) { r throws(ULogWriteError) in try r.record(tube) }
+        let seconds = Self.seconds(Double(tube.end &- tube.start) / 1e6)
+        note(level: tube.isComplete ? 5 : 4,
+             "tube \(tube.tube) " + (tube.isComplete ? "done after \(seconds) s" : "cut short after \(seconds) s"), at: time)
+    }
+
+    /// An operator's COMMAND_LONG for us: run a tube, and answer with COMMAND_ACK.
+    private func command(_ c: MAVLinkCommandLong, from frame: MAVLinkFrame, at now: UInt64) {
+        guard c.targetComponent == MAVLinkEncoder.onboardComputer || c.targetComponent == 0,
+              c.targetSystem == options.systemID || c.targetSystem == 0 else { return }
+        let result: UInt8
+        if c.command == Self.sampleCommand {
+            let requested = c.parameters.first.flatMap { $0.isFinite && $0 >= 1 && $0 < 256 ? Int($0) : nil }
+            switch sample(reason: .operatorRequest, tube: requested, detection: nil, why: "the operator asked", at: now) {
+            case .started?: result = 0  // MAV_RESULT_ACCEPTED
+            case .busy?: result = 1  // MAV_RESULT_TEMPORARILY_REJECTED
+            case .full?, .unavailable?: result = 2  // MAV_RESULT_DENIED
+            case .failed?: result = 4  // MAV_RESULT_FAILED
+            case nil:
+                note(level: 4, "the operator asked for a tube, but this payload has no sampler", at: now)
+                result = 3  // MAV_RESULT_UNSUPPORTED
+            }
+        } else {
+            result = 3
+        }
+        send(encoder.commandAck(command: c.command, result: result, targetSystem: frame.systemID, targetComponent: frame.componentID))
     }
 
     // MARK: - Time passing
@@ -159,6 +222,7 @@ public final class OnboardDaemon {
             do {
                 for frame in try link.receiveFrames(timeoutMilliseconds: waitMilliseconds) {
                     framesReceived += 1
+                    if case .commandLong(let c) = MAVLinkMessage(frame: frame) { command(c, from: frame, at: now) }
                     for event in tracker.receive(frame, at: now) { handle(event, at: now) }
                 }
             } catch {
@@ -166,6 +230,7 @@ public final class OnboardDaemon {
             }
         }
         if let event = tracker.check(at: now) { handle(event, at: now) }
+        if let tube = sampler?.service(now: now) { finished(tube, at: now) }
         write(at: now) { r throws(ULogWriteError) in try r.advance(to: now) }
         if now >= nextHeartbeat {
             send(encoder.heartbeat())
@@ -224,6 +289,9 @@ public final class OnboardDaemon {
     /// is completed and closed (unless recording had stopped).
     /// - Parameter now: Local time.
     public func finish(at now: UInt64) {
+        // A tube still running is switched off and logged; the last detections start none.
+        if let tube = sampler?.stop(now: now) { finished(tube, at: now) }
+        finishing = true
         var made: [Detection] = []
         if recordingStopped == nil {
             do {
@@ -275,6 +343,10 @@ public final class OnboardDaemon {
         guard !linkProblemSaid else { return }
         linkProblemSaid = true
         say("MAVLink link \(link?.endpoint ?? ""): \(error) (further failures are counted, not printed)")
+    }
+
+    static func fixed(_ value: Double, _ places: Int) -> String {
+        CSVSampleWriter.decimal(value, places: places)
     }
 
     static func seconds(_ value: Double) -> String {

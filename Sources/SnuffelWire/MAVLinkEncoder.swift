@@ -29,6 +29,7 @@ public struct MAVLinkEncoder: Sendable {
     enum ID {
         static let heartbeat: UInt32 = 0
         static let namedValueFloat: UInt32 = 251
+        static let commandAck: UInt32 = 77
         static let statusText: UInt32 = 253
     }
 
@@ -117,6 +118,17 @@ public struct MAVLinkEncoder: Sendable {
         p.put32(4, value.bitPattern)
         for (i, b) in name.utf8.prefix(10).enumerated() { p.put8(8 + i, b) }
         return frame(ID.namedValueFloat, p.bytes)
+    }
+
+    /// A COMMAND_ACK answering a command (MAV_RESULT: 0 accepted, 1 temporarily rejected,
+    /// 2 denied, 3 unsupported, 4 failed) to the system and component that sent it.
+    public mutating func commandAck(command: UInt16, result: UInt8, targetSystem: UInt8, targetComponent: UInt8) -> [UInt8] {
+        var p = MAVLinkPayloadWriter(length: 10)
+        p.put16(0, command)
+        p.put8(2, result)
+        p.put8(8, targetSystem)
+        p.put8(9, targetComponent)
+        return frame(ID.commandAck, p.bytes)
     }
 
     /// Frames a payload as MAVLink 2 with the next sequence number.

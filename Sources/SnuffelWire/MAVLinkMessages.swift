@@ -138,6 +138,16 @@ public struct MAVLinkWindCovariance: Sendable, Equatable {
     public var verticalAccuracy: Float
 }
 
+/// COMMAND_LONG: a command with seven float parameters, for a system and component.
+public struct MAVLinkCommandLong: Sendable, Equatable {
+    public var parameters: [Float]
+    /// MAV_CMD.
+    public var command: UInt16
+    public var targetSystem: UInt8
+    public var targetComponent: UInt8
+    public var confirmation: UInt8
+}
+
 /// A MAVLink message Snuffel reads, or another one by id.
 public enum MAVLinkMessage: Sendable, Equatable {
     case heartbeat(MAVLinkHeartbeat)
@@ -147,6 +157,7 @@ public enum MAVLinkMessage: Sendable, Equatable {
     case attitude(MAVLinkAttitude)
     case wind(MAVLinkWind)
     case windCovariance(MAVLinkWindCovariance)
+    case commandLong(MAVLinkCommandLong)
     /// Any other message: its id.
     case other(UInt32)
 
@@ -159,6 +170,7 @@ public enum MAVLinkMessage: Sendable, Equatable {
         public static let globalPosition: UInt32 = 33
         public static let wind: UInt32 = 168
         public static let windCovariance: UInt32 = 231
+        public static let commandLong: UInt32 = 76
     }
 
     /// Decodes a frame's payload. Fields beyond a short payload read as zero.
@@ -193,6 +205,10 @@ public enum MAVLinkMessage: Sendable, Equatable {
                 time: p.u64(0), windX: p.f32(8), windY: p.f32(12), windZ: p.f32(16), varianceHorizontal: p.f32(20),
                 varianceVertical: p.f32(24), altitude: p.f32(28), horizontalAccuracy: p.f32(32),
                 verticalAccuracy: p.f32(36)))
+        case ID.commandLong:
+            self = .commandLong(MAVLinkCommandLong(
+                parameters: (0..<7).map { p.f32(4 * $0) }, command: p.u16(28), targetSystem: p.u8(30),
+                targetComponent: p.u8(31), confirmation: p.u8(32)))
         default:
             self = .other(frame.messageID)
         }

@@ -108,7 +108,31 @@ struct ReplayReport {
         }
         out.append("")
         out.append(contentsOf: sourcesText())
+        if !result.tubes.isEmpty {
+            out.append("")
+            out.append(contentsOf: tubesText())
+        }
+        let events = result.messages.filter { $0.level <= 4 }
+        if !events.isEmpty {
+            out.append("")
+            out.append("the daemon said (warnings and worse):")
+            for m in events.prefix(20) { out.append("  " + (result.utc(m.time).map { String(isoTime($0).dropFirst(11).prefix(10)) } ?? "\(m.time) µs") + "  " + m.text) }
+            if events.count > 20 { out.append("  ... and \(events.count - 20) more (snuffel replay --json lists them)") }
+        }
         return out.joined(separator: "\n")
+    }
+
+    /// The evidence samples, for the laboratory: tube, when, where, why.
+    func tubesText() -> [String] {
+        var out = ["evidence samples (sorbent tubes) for the laboratory:"]
+        for t in result.tubes {
+            let when = result.utc(t.start).map(isoTime) ?? "\(t.start) µs (no UTC)"
+            let minutes = Double(t.end &- t.start) / 1e6
+            let place = t.latitude.isFinite ? String(format: "%.6f, %.6f", t.latitude, t.longitude) : "position unknown"
+            let why = t.reason == .operatorRequest ? "the operator asked" : "detection #\(t.detection.map(String.init) ?? "?")"
+            out.append("  tube \(t.tube)  from \(when) for \(String(format: "%.0f", minutes)) s\(t.isComplete ? "" : " (cut short)")  at \(place);  \(why)")
+        }
+        return out
     }
 
     func sourcesText() -> [String] {
@@ -127,7 +151,27 @@ struct ReplayReport {
         struct Output: Encodable {
             var detections: [DetectionOut]
             var sources: [SourceOut]
+            var tubes: [TubeOut]
+            var messages: [MessageOut]
             var flight: Flight
+        }
+        struct TubeOut: Encodable {
+            var tube: Int
+            var start_us: UInt64
+            var end_us: UInt64
+            var start_utc: String?
+            var lat: Double?
+            var lon: Double?
+            var alt_m: Double?
+            var detection: Int?
+            var reason: String
+            var complete: Bool
+        }
+        struct MessageOut: Encodable {
+            var time_us: UInt64
+            var utc: String?
+            var level: Int
+            var text: String
         }
         struct SourceOut: Encodable {
             var lat: Double
@@ -226,6 +270,16 @@ struct ReplayReport {
                 SourceOut(lat: $0.position.latitude, lon: $0.position.longitude, class: $0.signatureClass, confounder: $0.isConfounder,
                           confidence: $0.confidence, lab_or_dump_confidence: $0.labConfidence, radius50_m: $0.radius50,
                           radius95_m: $0.radius95, detections: $0.detections, hit_seconds: $0.hitSeconds)
+            },
+            tubes: result.tubes.map { t in
+                TubeOut(
+                    tube: Int(t.tube), start_us: result.shownTime(t.start), end_us: result.shownTime(t.end),
+                    start_utc: result.utc(t.start).map(isoTime), lat: t.latitude.isFinite ? t.latitude : nil,
+                    lon: t.longitude.isFinite ? t.longitude : nil, alt_m: t.altitude.isFinite ? Double(t.altitude) : nil,
+                    detection: t.detection, reason: t.reason == .operatorRequest ? "operator" : "detection", complete: t.isComplete)
+            },
+            messages: result.messages.map {
+                MessageOut(time_us: result.shownTime($0.time), utc: result.utc($0.time).map(isoTime), level: Int($0.level), text: $0.text)
             },
             flight: Flight(
                 file: result.path, format: result.format.rawValue, payload: config.payload.name, configuration: origin,

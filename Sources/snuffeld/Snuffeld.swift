@@ -264,6 +264,24 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw ValidationError("the MAVLink link cannot be opened: \(error)")
         }
+        // The evidence sampler: its valves or pumps on GPIO lines (simulated lines in a
+        // simulation). Without its lines the daemon still flies, and says so.
+        var sampler: EvidenceSampler?
+        var samplerProblem: String?
+        if let settings = payload.sampler {
+            if simulate {
+                let clock = virtual?.clock ?? SimulatedClock(start: start)
+                sampler = EvidenceSampler(settings: settings, lines: settings.lines.map {
+                    SimulatedGPIOLine(name: "sim:\(settings.chip) line \($0)", initial: settings.activeLow, clock: clock)
+                })
+            } else {
+                do {
+                    sampler = EvidenceSampler(settings: settings, lines: try EvidenceSampler.lines(for: settings))
+                } catch {
+                    samplerProblem = "SAMPLER UNAVAILABLE: \(error); no tube can be run this flight"
+                }
+            }
+        }
         var options = OnboardDaemon.Options()
         options.poseSource = posesFromAutopilot ? .autopilot : .caller
         options.logDirectory = logDir
@@ -272,11 +290,13 @@ struct RunCommand: ParsableCommand {
         let daemon = OnboardDaemon(
             recorder: recorder, link: link,
             messages: GroundStationMessages(channels: payload.pipeline.channels, library: payload.pipeline.library),
-            options: options, start: start, say: { print("snuffeld: " + $0) })
+            options: options, start: start, sampler: sampler, say: { print("snuffeld: " + $0) })
         let what = loaded.map { "simulating \($0.name) at \(speed == 0 ? "full speed" : "\(speed)× real time")" } ?? "reading the payload"
         let parts = supervisor.map { s in "; parts: " + s.health.map(\.sensor).joined(separator: ", ") + (virtual != nil ? " (simulated twins)" : "") } ?? ""
         print("snuffeld: \(what); log \(path)" + (link.map { "; MAVLink on \($0.endpoint)" } ?? "")
             + (posesFromAutopilot ? "; poses from the autopilot" : "") + parts)
+        if let samplerProblem { daemon.note(level: 3, samplerProblem, at: start) }
+        if let sampler { print("snuffeld: sampler: \(sampler.used.count) tubes, \(sampler.settings.duration / 1_000_000) s each" + (sampler.settings.confidence.map { "; a lab or dump detection at p(lab) ≥ \($0) runs the next" } ?? "; the operator starts them (MAV_CMD_USER_1)")) }
         if posesFromAutopilot && link == nil {
             daemon.note(level: 4, "no MAVLink link: the log will have no positions", at: start)
         }

@@ -339,3 +339,74 @@ struct ServiceUnitTests {
         #expect(complaints.isEmpty, "\(complaints)")
     }
 }
+
+@Suite("snuffeld's evidence sampler")
+struct DaemonSamplerTests {
+    @Test("a flight over a lab runs tubes for its alerts; each tube is in the log with its detection and position, and replay lists them")
+    func tubesForAlerts() throws {
+        let dir = try DaemonFaultTests.directory("tubes")
+        let r = try CLI.run(executable: DaemonTests.daemon, [
+            "--simulate", "--config", "deploy/payload.pi.toml", "--speed", "0", "--mavlink-port", "0", "--log-dir", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("TUBE 1 sampling for 60 s"), "\(r.stdout)")
+        let log = try #require(DaemonFaultTests.logs(in: dir).first)
+        let replay = try CLI.run(["replay", log, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        let tubes = try #require(object["tubes"] as? [[String: Any]])
+        let detections = try #require(object["detections"] as? [[String: Any]])
+        #expect(!tubes.isEmpty)
+        #expect(tubes.map { $0["tube"] as? Int } == Array(1...tubes.count), "tubes run in order, none twice")
+        for tube in tubes {
+            #expect(tube["reason"] as? String == "detection")
+            let sequence = try #require(tube["detection"] as? Int)
+            let detection = detections.first { $0["sequence"] as? Int == sequence }
+            #expect(detection?["alert"] as? Bool == true, "tube for detection #\(sequence), which is an alert")
+            #expect((detection?["lab_or_dump_confidence"] as? Double ?? 0) >= 0.6)
+            #expect(tube["lat"] as? Double != nil && tube["complete"] as? Bool == true)
+            let start = try #require(tube["start_us"] as? Int), end = try #require(tube["end_us"] as? Int)
+            #expect(end - start == 60_000_000)
+        }
+        let text = try CLI.run(["replay", log, "--no-timeline"])
+        #expect(text.stdout.contains("evidence samples (sorbent tubes) for the laboratory:"), "\(text.stdout)")
+    }
+
+    @Test("the operator runs a tube over MAVLink (pymavlink COMMAND_LONG): it is acknowledged, announced, logged; a second one while it runs is rejected")
+    func operatorRequest() throws {
+        try #require(ProcessInfo.processInfo.environment["SNUFFEL_SKIP_PEERS"] != "1")
+        let dir = try DaemonFaultTests.directory("operator")
+        let port = UInt16.random(in: 30_000...60_000)
+        let daemon = Process()
+        daemon.executableURL = DaemonTests.daemon
+        daemon.arguments = ["--simulate", "--config", "deploy/payload.pi.toml", "--speed", "2", "--mavlink-port", "\(port)", "--log-dir", dir]
+        daemon.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        let printed = Pipe()
+        daemon.standardOutput = printed
+        try daemon.run()
+        let peer = Process()
+        peer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        peer.arguments = ["python3", CLI.root + "/Tests/peers/operator_sample.py", "\(port)", "4"]
+        let heard = Pipe()
+        peer.standardOutput = heard
+        try peer.run()
+        let report = heard.fileHandleForReading.readDataToEndOfFile()
+        peer.waitUntilExit()
+        daemon.terminate()
+        let output = String(decoding: printed.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        daemon.waitUntilExit()
+        try #require(peer.terminationStatus == 0, "the pymavlink operator failed (pip install pymavlink==2.4.50)")
+        #expect(daemon.terminationStatus == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
+        let acks = (object["acks"] as? [[String: Int]]) ?? []
+        #expect(acks.count == 2, "\(acks)")
+        #expect(acks.first?["command"] == 31010 && acks.first?["result"] == 0, "the first request is accepted: \(acks)")
+        #expect(acks.first?["target_system"] == 255 && acks.first?["target_component"] == 190 && acks.first?["from_component"] == 191)
+        #expect(acks.last?["result"] == 1, "while tube 1 runs, another request is temporarily rejected")
+        let texts = (object["texts"] as? [String]) ?? []
+        #expect(texts.contains { $0.contains("TUBE 1 sampling") }, "\(texts)")
+        #expect(output.contains("the operator asked"), "\(output)")
+        let log = try #require(DaemonFaultTests.logs(in: dir).first)
+        let tubes = try DaemonFaultTests.records(log).compactMap { if case .tube(let t) = $0 { return t } else { return nil } }
+        #expect(tubes.count == 1)
+        #expect(tubes.first?.reason == .operatorRequest && tubes.first?.tube == 1 && tubes.first?.isComplete == false, "cut short when the flight was stopped")
+    }
+}

@@ -284,3 +284,38 @@ struct PartTests {
             file: "payload.toml", key: "channels.h2s.source_channel", reason: "missing required key 'source_channel'")
     }
 }
+
+@Suite("The evidence sampler's configuration")
+struct SamplerConfigurationTests {
+    func refusalReplacing(_ old: String, _ new: String) -> ConfigurationError? {
+        #expect(PartTests.piText.contains(old), "'\(old)' is not in payload.pi.toml")
+        return refusal {
+            try PayloadConfiguration.parse(
+                text: PartTests.piText.replacingOccurrences(of: old, with: new), path: "payload.toml", baseDirectory: repositoryRoot + "/deploy")
+        }
+    }
+
+    @Test("the Pi payload's sampler is read")
+    func shipped() throws {
+        let config = try PayloadConfiguration.parse(text: PartTests.piText, path: "payload.toml", baseDirectory: repositoryRoot + "/deploy")
+        #expect(config.sampler == SamplerSettings(chip: "/dev/gpiochip0", lines: [17, 27, 22, 23], activeLow: false, duration: 60_000_000, confidence: 0.6))
+    }
+
+    @Test("bad sampler settings are refused by key")
+    func refusals() {
+        expectRefusal(refusalReplacing("lines = [17, 27, 22, 23]", "lines = [17, 17]"),
+                      file: "payload.toml", key: "sampler.lines", reason: "line 17 is named twice")
+        expectRefusal(refusalReplacing("lines = [17, 27, 22, 23]", "lines = []"),
+                      file: "payload.toml", key: "sampler.lines", reason: "a sampler has 1 to 64 tubes; got 0")
+        expectRefusal(refusalReplacing("lines = [17, 27, 22, 23]", "lines = [17, \"x\"]"),
+                      file: "payload.toml", key: "sampler.lines", reason: "line 2 must be a GPIO line number")
+        expectRefusal(refusalReplacing("duration_s = 60", "duration_s = 0"),
+                      file: "payload.toml", key: "sampler.duration_s", reason: "must be more than 0")
+        expectRefusal(refusalReplacing("confidence = 0.6", "confidence = 1.5"),
+                      file: "payload.toml", key: "sampler.confidence", reason: "must be 0 to 1")
+        expectRefusal(refusalReplacing("active_low = false", "activelow = false"),
+                      file: "payload.toml", key: "sampler.activelow", reason: "did you mean 'active_low'?")
+        expectRefusal(refusalReplacing("chip = \"/dev/gpiochip0\"", ""),
+                      file: "payload.toml", key: "sampler.chip", reason: "missing required key 'chip'")
+    }
+}

@@ -147,6 +147,12 @@ struct ULogPeerTests {
                 add("snuffel_wind", ["timestamp": "\(w.time)", "north": f(w.north), "east": f(w.east), "down": f(w.down)])
             case .clock(let c):
                 add("snuffel_clock", ["timestamp": "\(c.time)", "utc_us": "\(c.utc)"])
+            case .tube(let t):
+                add("snuffel_tube", [
+                    "timestamp": "\(t.end)", "start": "\(t.start)", "end": "\(t.end)", "lat": f(t.latitude), "lon": f(t.longitude),
+                    "alt_m": f(t.altitude), "detection": "\(t.detection ?? -1)", "tube": "\(t.tube)", "reason": "\(t.reason.rawValue)",
+                    "complete": b(t.isComplete),
+                ])
             case .health(let time, let h):
                 let values = [
                     h.accepted, h.unknownChannel, h.nonFinite, h.outOfRange, h.outOfOrder, h.duplicate, h.gaps,

@@ -74,6 +74,16 @@ func makeULogFixture(syncInterval: Int = 512) -> (bytes: [UInt8], data: [ULogRec
             let unknown = ulogDetection(sequence: 1, onset: t - 20_000, signatureClass: nil)
             encoder.append(unknown)
             expected.append(.detection(unknown, isComplete: true))
+            let tube = ULogTube(
+                tube: 3, start: t - 60_000, end: t, latitude: 52.090_712_5, longitude: 5.121_412_5, altitude: 40.5,
+                detection: 0, reason: .detection, isComplete: true)
+            encoder.append(tube)
+            expected.append(.tube(tube))
+            let byHand = ULogTube(
+                tube: 4, start: t - 10_000, end: t, latitude: 52.25, longitude: 5.5, altitude: 30, detection: nil,
+                reason: .operatorRequest, isComplete: false)
+            encoder.append(byHand)
+            expected.append(.tube(byHand))
             let tagged = ULogLogMessage(level: ULogLogMessage.info, time: t, text: "tagged ✓", tag: 7)
             encoder.append(tagged)
             expected.append(.logging(tagged))
