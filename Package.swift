@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SnuffelTestSupport", targets: ["SnuffelTestSupport"]),
         .library(name: "SnuffelHardware", targets: ["SnuffelHardware"]),
         .library(name: "SnuffelSigning", targets: ["SnuffelSigning"]),
+        .library(name: "SnuffelOnboard", targets: ["SnuffelOnboard"]),
         .executable(name: "snuffel", targets: ["snuffel"]),
         .executable(name: "snuffeld", targets: ["snuffeld"]),
     ],

@@ -42,6 +42,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The daemon's CPU per flight hour, peak RSS and detection-to-STATUSTEXT latency, one
+        // process per rate.
+        .executableTarget(
+            name: "daemon-bench",
+            dependencies: [
+                .product(name: "SnuffelCore", package: snuffel),
+                .product(name: "SnuffelConfig", package: snuffel),
+                .product(name: "SnuffelOnboard", package: snuffel),
+                .product(name: "SnuffelWire", package: snuffel),
+                .product(name: "SnuffelTestSupport", package: snuffel),
+            ]
+        ),
         // ordo-one/benchmark suite: allocations (gated at zero) and latency percentiles.
         .executableTarget(
             name: "PipelineBenchmarks",

@@ -103,6 +103,22 @@ def main():
         rows.append((f"step latency {count} ch hot, p50/p99 ns", f"{p50:.0f} / {p99:.0f}", "", "", goal, st))
         rows.append((f"step latency {count} ch L2-cold, p50/p99 ns", f"{c50:.0f} / {c99:.0f}", "", "", "", "info"))
 
+    for hz in (10, 50):
+        key = f"daemon_{hz}hz"
+        if f"{key}_cpu_s_per_hour" not in r:
+            continue
+        cpu = r[f"{key}_cpu_s_per_hour"]
+        share = cpu / 3600 * 100
+        rows.append((f"daemon {hz} Hz: CPU s per flight hour (runtime)", f"{cpu:.2f} s = {share:.3f} % of a core", "", "",
+                     "< 2 % of one core" if hz == 10 else "", status(share < 2) if hz == 10 else "info"))
+        rss = r[f"{key}_peak_rss_mb"]
+        rows.append((f"daemon {hz} Hz: peak RSS (runtime process)", f"{rss:.1f} MB", "", "", "< 30 MB", status(rss < 30)))
+        rows.append((f"daemon {hz} Hz: detection to STATUSTEXT p50/p99", f"{r[f'{key}_latency_p50_us']:.0f} / "
+                     f"{r[f'{key}_latency_p99_us']:.0f} µs", f"{int(r[f'{key}_detections'])} detections", "", "", "info"))
+        if f"{key}_process_cpu_percent" in r:
+            rows.append((f"snuffeld process in real time, {hz} Hz", f"{r[f'{key}_process_cpu_percent']:.2f} % of a core",
+                         f"VmHWM {r[f'{key}_process_rss_mb']:.1f} MB, its whole simulated flight held in memory", "", "", "info"))
+
     voc_n = r.get("voc_samples", float("nan"))
     ours = voc_n / r.get("swift_voc_median_s", float("nan")) / 1e6
     theirs = voc_n / r.get("c_voc_median_s", float("nan")) / 1e6
