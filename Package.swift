@@ -110,6 +110,8 @@ let package = Package(
         // libFuzzer targets for the MAVLink frame decoder and tlog reader, and the DataFlash reader.
         .executableTarget(name: "fuzz-mavlink", dependencies: ["SnuffelWire"]),
         .executableTarget(name: "fuzz-dataflash", dependencies: ["SnuffelWire"]),
+        // libFuzzer target for the signed-log verifier (snuffel verify).
+        .executableTarget(name: "fuzz-verify", dependencies: ["SnuffelSigning"]),
         // libFuzzer target for the bridge frame decoder; scripts/fuzz builds and runs it.
         .executableTarget(name: "fuzz-bridge", dependencies: ["SnuffelWire", "BridgeProtocol"]),
         .testTarget(

@@ -334,3 +334,40 @@ struct DeviceKeyTests {
         #expect(!DeviceKey().publicKey.isValidSignature(signature, for: message))
     }
 }
+
+/// The seeds of the verifier's fuzz target (Tests/fuzz/verify-seeds): small logs signed with
+/// the fuzz key (private key bytes 1 to 32). `SNUFFEL_WRITE_FUZZ_SEEDS=1 swift test --filter
+/// FuzzSeeds` writes them anew; otherwise the test checks they are what they claim.
+@Suite("Seeds of the verifier's fuzz target")
+struct FuzzSeedTests {
+    static let directory: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(2)
+        return parts.joined(separator: "/") + "/fuzz/verify-seeds"
+    }()
+
+    @Test("an intact, a truncated and an altered signed log under the fuzz key")
+    func seeds() throws {
+        let key = try DeviceKey(rawRepresentation: Array(1...32))
+        if ProcessInfo.processInfo.environment["SNUFFEL_WRITE_FUZZ_SEEDS"] == "1" {
+            let path = Fixture.temporaryPath("seed.ulg")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try Fixture.write(path: path, samples: 60, sealer: SignedLogSealer(key: key, deviceID: "fuzz"), blockSize: 512)
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            try bytes.write(to: URL(fileURLWithPath: Self.directory + "/intact.ulg"))
+            try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: Self.directory + "/truncated.ulg"))
+            bytes[bytes.count / 2] ^= 0x20
+            try bytes.write(to: URL(fileURLWithPath: Self.directory + "/altered.ulg"))
+        }
+        func verdict(_ name: String) throws -> SignedLogVerdict {
+            try SignedLogVerifier.verify(path: Self.directory + "/" + name, key: key.publicKey)
+        }
+        guard case .intact = try verdict("intact.ulg") else { Issue.record("intact.ulg is not intact"); return }
+        guard case .truncated = try verdict("truncated.ulg") else { Issue.record("truncated.ulg is not truncated"); return }
+        guard case .altered = try verdict("altered.ulg") else { Issue.record("altered.ulg is not altered"); return }
+        let sizes = try ["intact.ulg", "truncated.ulg", "altered.ulg"].map {
+            (try FileManager.default.attributesOfItem(atPath: Self.directory + "/" + $0)[.size] as? Int) ?? 0
+        }
+        #expect(sizes.allSatisfy { $0 > 0 && $0 <= 16384 }, "seeds fit the fuzzer's -max_len: \(sizes)")
+    }
+}
