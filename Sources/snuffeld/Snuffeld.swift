@@ -128,6 +128,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Stop recording (cleanly) when less than this is free on the log's disk, MB.", valueName: "MB"))
     var minFreeMb: UInt64 = 100
 
+    @Option(help: ArgumentHelp(
+        "Keep at most this many flight logs in --log-dir, removing the oldest before a new flight (and more of the oldest while the disk is below --min-free-mb); 0 keeps every log (the default: logs are evidence).",
+        valueName: "count"))
+    var maxLogs = 0
+
     @Option(help: ArgumentHelp("Time runs this many times faster than real time; 0 runs as fast as it can.", valueName: "factor"))
     var speed = 1.0
 
@@ -157,6 +162,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if !simulate && !simulateFault.isEmpty { throw ValidationError("--simulate-fault works only with --simulate") }
         guard speed >= 0, speed.isFinite else { throw ValidationError("--speed must be 0 or more") }
+        guard maxLogs >= 0 else { throw ValidationError("--max-logs must be 0 (keep all) or more") }
         if deviceID != nil && signKey == nil { throw ValidationError("--device-id is recorded only in a signed log; give --sign-key too.") }
         if autopilotPoses && mavlinkPort == 0 && mavlinkSerial == nil {
             throw ValidationError("--autopilot-poses needs a MAVLink link: --mavlink-port or --mavlink-serial")
@@ -234,6 +240,12 @@ struct RunCommand: ParsableCommand {
         let posesFromAutopilot = autopilotPoses || placed == nil
 
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
+        var rotated: [String] = []
+        if maxLogs > 0 {
+            let (removed, problems) = LogRotation.rotate(directory: logDir, keep: maxLogs, minimumFreeBytes: minFreeMb << 20)
+            rotated = removed
+            for problem in problems { print("snuffeld: rotation: \(problem)") }
+        }
         var path = (logDir as NSString).appendingPathComponent("snuffel-\(isoStamp(utcAtStart)).ulg")
         var n = 1
         while FileManager.default.fileExists(atPath: path) {
@@ -295,6 +307,10 @@ struct RunCommand: ParsableCommand {
         let parts = supervisor.map { s in "; parts: " + s.health.map(\.sensor).joined(separator: ", ") + (virtual != nil ? " (simulated twins)" : "") } ?? ""
         print("snuffeld: \(what); log \(path)" + (link.map { "; MAVLink on \($0.endpoint)" } ?? "")
             + (posesFromAutopilot ? "; poses from the autopilot" : "") + parts)
+        if !rotated.isEmpty {
+            daemon.note(level: 5, "rotation (--max-logs \(maxLogs)): removed \(rotated.count) old log(s): "
+                + rotated.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "), at: start)
+        }
         if let samplerProblem { daemon.note(level: 3, samplerProblem, at: start) }
         if let sampler { print("snuffeld: sampler: \(sampler.used.count) tubes, \(sampler.settings.duration / 1_000_000) s each" + (sampler.settings.confidence.map { "; a lab or dump detection at p(lab) ≥ \($0) runs the next" } ?? "; the operator starts them (MAV_CMD_USER_1)")) }
         if posesFromAutopilot && link == nil {

@@ -410,3 +410,47 @@ struct DaemonSamplerTests {
         #expect(tubes.first?.reason == .operatorRequest && tubes.first?.tube == 1 && tubes.first?.isComplete == false, "cut short when the flight was stopped")
     }
 }
+
+@Suite("snuffeld's log rotation")
+struct DaemonRotationTests {
+    func directory(with old: Int) throws -> String {
+        let dir = try DaemonFaultTests.directory("rotate")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for i in 1...old { try "old flight \(i)".write(toFile: dir + "/snuffel-2026-01-0\(i)T000000.ulg", atomically: true, encoding: .utf8) }
+        try "not a log".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func names(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
+
+    @Test("--max-logs removes the oldest flight logs before a new flight, says so in the log, and touches nothing else")
+    func byCount() throws {
+        let dir = try directory(with: 4)
+        let r = try CLI.run(executable: DaemonTests.daemon, ["--simulate", "--speed", "0", "--mavlink-port", "0", "--log-dir", dir, "--max-logs", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let left = names(dir)
+        #expect(left.count == 4 && left.contains("notes.txt"), "\(left)")
+        #expect(!left.contains("snuffel-2026-01-01T000000.ulg") && !left.contains("snuffel-2026-01-02T000000.ulg"))
+        #expect(left.contains("snuffel-2026-01-04T000000.ulg"))
+        let new = try #require(left.first { $0.hasPrefix("snuffel-2026-09") })
+        let texts = try DaemonFaultTests.records(dir + "/" + new).compactMap { if case .logging(let m) = $0 { return m.text } else { return nil } }
+        #expect(texts.contains { $0.contains("removed 2 old log(s)") }, "\(texts)")
+    }
+
+    @Test("without --max-logs no log is ever removed")
+    func keepsEverything() throws {
+        let dir = try directory(with: 3)
+        let r = try CLI.run(executable: DaemonTests.daemon, ["--simulate", "--speed", "0", "--mavlink-port", "0", "--log-dir", dir, "--min-free-mb", "100000000"])
+        #expect(r.status == 0)
+        #expect(names(dir).filter { $0.hasPrefix("snuffel-2026-01") }.count == 3)
+    }
+
+    @Test("below the free-space floor rotation removes old logs down to the newest")
+    func byFreeSpace() throws {
+        let dir = try directory(with: 3)
+        let r = try CLI.run(executable: DaemonTests.daemon, [
+            "--simulate", "--speed", "0", "--mavlink-port", "0", "--log-dir", dir, "--max-logs", "10", "--min-free-mb", "100000000"])
+        #expect(r.status == 0)
+        #expect(names(dir).filter { $0.hasPrefix("snuffel-2026-01") } == ["snuffel-2026-01-03T000000.ulg"])
+    }
+}
