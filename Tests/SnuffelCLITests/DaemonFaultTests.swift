@@ -216,6 +216,58 @@ struct DaemonFaultTests {
         }
     }
 
+    @Test("MAVLink over a serial line (libserialport on a pty): poses from a pymavlink autopilot, and our HEARTBEAT and values back")
+    func serialAutopilot() throws {
+        try #require(ProcessInfo.processInfo.environment["SNUFFEL_SKIP_PEERS"] != "1")
+        try #require(ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("pty-shim") == true,
+                     "libserialport opens a pty only with the shim scripts/test preloads")
+        let dir = try Self.directory("serial")
+        let autopilot = Process()
+        autopilot.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        autopilot.arguments = ["python3", CLI.root + "/Tests/peers/autopilot_pty.py", "5"]
+        let heard = Pipe()
+        autopilot.standardOutput = heard
+        try autopilot.run()
+        // The first line is the pty's path.
+        var first = Data()
+        while !first.contains(UInt8(ascii: "\n")) {
+            let more = heard.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            first.append(more)
+        }
+        let lines = String(decoding: first, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let tty = try #require(lines.first.map(String.init), "the autopilot printed no pty")
+        let daemon = Process()
+        daemon.executableURL = Self.daemon
+        daemon.arguments = ["--simulate", "--autopilot-poses", "--mavlink-serial", tty, "--mavlink-baud", "921600", "--log-dir", dir]
+        let printed = Pipe()
+        daemon.standardOutput = printed
+        try daemon.run()
+        var rest = Data(lines.dropFirst().joined(separator: "\n").utf8)
+        rest.append(heard.fileHandleForReading.readDataToEndOfFile())
+        autopilot.waitUntilExit()
+        daemon.terminate()
+        let output = String(decoding: printed.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        daemon.waitUntilExit()
+        try #require(autopilot.terminationStatus == 0, "the pymavlink autopilot failed")
+        #expect(daemon.terminationStatus == 0, "\(output)")
+        #expect(output.contains("MAVLink on \(tty) at 921600 baud"), "\(output)")
+        #expect(output.contains("autopilot link up: ArduPilot, system 1"), "\(output)")
+        let object = try #require(try JSONSerialization.jsonObject(with: rest) as? [String: Any])
+        let received = (object["received"] as? [[String: Any]]) ?? []
+        #expect(received.contains { $0["type"] as? String == "HEARTBEAT" && $0["component"] as? Int == 191 }, "\(received.prefix(5))")
+        #expect(received.contains { $0["type"] as? String == "NAMED_VALUE_FLOAT" })
+        let log = try #require(Self.logs(in: dir).first)
+        let poses = try Self.records(log).compactMap { if case .pose(let p) = $0 { return p } else { return nil } }
+        let sent = (object["positions"] as? [[String: Int]]) ?? []
+        #expect(poses.count >= sent.count / 2, "\(poses.count) poses of \(sent.count) sent")
+        if let last = poses.last, let match = sent.first(where: { abs(Double($0["lat"] ?? 0) * 1e-7 - last.latitude) < 1e-9 }) {
+            #expect(abs(Double(match["lon"] ?? 0) * 1e-7 - last.longitude) < 1e-9)
+        } else {
+            Issue.record("the last pose is not a position that was sent")
+        }
+    }
+
     @Test("snuffeld keygen makes a key pair and never overwrites one")
     func keygen() throws {
         let dir = try Self.directory("keys")
