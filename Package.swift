@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "SnuffelWireTests", dependencies: ["SnuffelWire", "SnuffelCore", "SnuffelTestSupport", "SnuffelPeerTesting"]),
         // The bridge: protocol examples against PROTOCOL.md, the decoder, the sample
         // mapping, and the firmware in qemu-system-arm.
-        .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "SnuffelConfig", "snuffel"]),
+        .testTarget(name: "BridgeTests", dependencies: ["BridgeProtocol", "SnuffelWire", "SnuffelCore", "SnuffelConfig", "snuffel", "snuffeld"]),
         .testTarget(
             name: "SnuffelOnboardTests",
             dependencies: [

@@ -1,6 +1,7 @@
 import SnuffelConfig
 import SnuffelCore
 import SnuffelHardware
+import SnuffelWire
 
 /// One part the daemon reads, behind a uniform face: what it feeds, how often, how to bring
 /// it up, and one reading.
@@ -32,6 +33,8 @@ public enum SensorReading: Sendable, Equatable {
     case values([Double?])
     /// A measurement is running: call again at this time.
     case pending(readyAt: UInt64)
+    /// Samples with their own times (a part that streams, such as the bridge).
+    case samples([Sample])
 }
 
 /// Why a payload cannot be read: names the source or channel and what to do.
@@ -83,12 +86,33 @@ public enum PayloadSensors {
     }
 
     /// The sensors that read the payload's channels with a source; channels without one are
-    /// left out (the bridge's channels too: its frames stream, see `snuffel bridge`).
+    /// left out.
+    /// - Parameters:
+    ///   - payload: The configuration.
+    ///   - access: The buses and ports.
+    ///   - bridges: Whether to read the bridge sources too (their serial port or TCP
+    ///   address); a simulation has no bridge twin and feeds their channels itself.
     /// - Throws: ``PayloadSensorError`` when a channel asks a part for what it does not
     ///   measure, or a part has no driver in the daemon yet.
-    public static func sensors(for payload: PayloadConfiguration, access: Access) throws -> [any PolledSensor] {
+    public static func sensors(for payload: PayloadConfiguration, access: Access, bridges: Bool = false) throws -> [any PolledSensor] {
         let channels = payload.pipeline.channels
         var sensors: [any PolledSensor] = []
+        for source in payload.sources where source.kind == .bridge && bridges {
+            let mapping = BridgeSampleMapping(channels: payload.bridgeChannels(of: source.id))
+            let open: () throws(ByteStreamError) -> any ByteStream
+            let endpoint: String
+            switch source.link {
+            case .serial(let device, let baud):
+                endpoint = device
+                open = { () throws(ByteStreamError) in try FileDescriptorStream.openSerialDevice(device, baudRate: baud) }
+            case .tcp(let host, let port):
+                endpoint = "tcp \(host):\(port)"
+                open = { () throws(ByteStreamError) in try FileDescriptorStream.connect(host: host, port: port) }
+            case .i2c:
+                continue
+            }
+            sensors.append(BridgeSensor(id: source.id, endpoint: endpoint, open: open, clock: access.clock, rate: source.rateHz ?? 10, mapping: mapping))
+        }
         for source in payload.sources where source.kind != .bridge {
             let fed = payload.channelSources.enumerated().compactMap { index, assignment -> (UInt16, ChannelSpec, Int?)? in
                 guard let assignment, assignment.source == source.id else { return nil }

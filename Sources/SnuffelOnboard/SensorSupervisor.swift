@@ -98,8 +98,23 @@ public final class SensorSupervisor {
                     e.needsStart = false
                 }
                 let reading = try e.sensor.read(air: air)
-                guard case .values(let values) = reading else {
-                    if case .pending(let ready) = reading { e.nextDue = ready }
+                let values: [Double?]
+                switch reading {
+                case .pending(let ready):
+                    e.nextDue = ready
+                    entries[i] = e
+                    continue
+                case .values(let v):
+                    values = v
+                case .samples(let streamed):
+                    // A streaming part: its samples carry their own times; a poll that
+                    // found nothing new says nothing about its health.
+                    e.slot = nil
+                    if !streamed.isEmpty {
+                        e.reads += 1
+                        if let event = Self.markGood(&e, at: clock()) { events.append(event) }
+                    }
+                    samples += streamed
                     entries[i] = e
                     continue
                 }
@@ -119,13 +134,7 @@ public final class SensorSupervisor {
                             DeviceLocation(path: e.sensor.name), "the same reading \(e.identical + 1) times in a row: stuck")
                     }
                 }
-                if e.health != .ok {
-                    if let since = e.degradedSince { events.append(.recovered(sensor: e.sensor.name, after: time &- since)) }
-                    e.health = .ok
-                    e.degradedSince = nil
-                    e.backoff = 0
-                }
-                e.failures = 0
+                if let event = Self.markGood(&e, at: time) { events.append(event) }
                 for (channel, value) in zip(e.sensor.channels, values) {
                     guard let value else { continue }
                     samples.append(Sample(channel: channel, time: time, value: value))
@@ -168,5 +177,16 @@ public final class SensorSupervisor {
         }
         if let t = latestTemperature, let h = latestHumidity { air = (t, h) }
         return (samples, events)
+    }
+
+    /// A good reading: the part is healthy again (recovered, if it was not).
+    private static func markGood(_ e: inout Entry, at time: UInt64) -> Event? {
+        e.failures = 0
+        guard e.health != .ok else { return nil }
+        let event = e.degradedSince.map { Event.recovered(sensor: e.sensor.name, after: time &- $0) }
+        e.health = .ok
+        e.degradedSince = nil
+        e.backoff = 0
+        return event
     }
 }

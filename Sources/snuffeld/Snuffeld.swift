@@ -80,10 +80,10 @@ struct RunCommand: ParsableCommand {
             SIGTERM or SIGINT (Ctrl-C) ends the flight: the log is completed and closed, and the \
             daemon exits with status 0.
 
-            The autopilot: by default poses come from the simulated flight. With \
-            --autopilot-poses they come from the autopilot on the MAVLink link (GLOBAL_POSITION_INT \
-            with ATTITUDE, or GPS_RAW_INT without a fused position), with its wind (WIND or \
-            WIND_COV) and UTC (SYSTEM_TIME); use --speed 1 then. When the autopilot falls silent for \
+            The autopilot: on a drone, poses come from the autopilot on the MAVLink link \
+            (GLOBAL_POSITION_INT with ATTITUDE, or GPS_RAW_INT without a fused position), with its \
+            wind (WIND or WIND_COV) and UTC (SYSTEM_TIME). In a simulation they come from the \
+            simulated flight, or with --autopilot-poses from a live autopilot (use --speed 1 then). When the autopilot falls silent for \
             3 s the daemon says so (log, STATUSTEXT, standard output), goes on sampling and \
             recording with poses missing, and says when it is back.
 
@@ -98,14 +98,25 @@ struct RunCommand: ParsableCommand {
             Under systemd (Type=notify, deploy/snuffeld.service) it reports READY=1 when the log \
             is open, pings the watchdog, and STOPPING=1 at the end.
 
-            This version runs with --simulate only: the sensors come from a scenario of the \
-            simulator (see snuffel simulate), paced in real time or faster. Reading real sensors \
-            (snuffel probe shows them) is not wired in yet.
+            The payload: every [[sources]] entry of --config is read at its channels' rate — the \
+            bridge microcontroller (its serial port or TCP address), I2C parts (SGP41, SHT4x, \
+            BME688/680, ADS1115 inputs) and Winsen serial modules (deploy/payload.pi.toml). A part \
+            that fails (NACK, bad CRC, timeout, unplugged, stuck) is marked degraded, retried \
+            with backoff and started afresh when it is back; the others go on. With --simulate the \
+            I2C and serial parts are simulated twins in the air of a scenario's simulated flight \
+            (channels without such a part, and the bridge's, come from the flight directly); \
+            --simulate-fault injects their faults.
+
+            Evidence sampling: with a [sampler] in the payload, a lab or dump alert above its \
+            confidence, or the operator's COMMAND_LONG MAV_CMD_USER_1 (31010) to component 191 \
+            (param1: the tube, 0 for the next free one), runs a sorbent tube for its time.
 
             Examples:
               snuffeld --simulate --scenario mdma-lab
               snuffeld --simulate --scenario waste-dump-manure --speed 20 --log-dir /tmp/logs
-              snuffeld --simulate --autopilot-poses --mavlink-serial /dev/ttyAMA0 --mavlink-baud 921600
+              snuffeld --simulate --config deploy/payload.pi.toml --simulate-fault sgp41:unplug:60-90
+              snuffeld --config /etc/snuffel/payload.toml --mavlink-serial /dev/ttyAMA0 --mavlink-baud 921600 \\
+                  --log-dir /var/lib/snuffel/flights --sign-key /var/lib/snuffel/device.key
             """)
 
     @Flag(help: "Run a simulated flight of a scenario, with the payload's parts as simulated twins.")
@@ -119,7 +130,7 @@ struct RunCommand: ParsableCommand {
         valueName: "fault"))
     var simulateFault: [String] = []
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Payload configuration (TOML).", valueName: "file"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Payload configuration (TOML); default deploy/payload.example.toml.", valueName: "file"))
     var config: String?
 
     @Option(help: ArgumentHelp("Directory for the flight log (one file per run, never overwritten).", valueName: "dir"))
@@ -189,9 +200,9 @@ struct RunCommand: ParsableCommand {
             do { loaded = try Scenario.load(path: scenarioPath) } catch {
                 throw ValidationError("the scenario was refused:\n  \(error)")
             }
-        } else if !payload.sources.contains(where: { $0.kind != .bridge }) {
+        } else if payload.sources.isEmpty {
             throw ValidationError(
-                "\(configPath) declares no sensors to read ([[sources]] with kind = \"i2c\" or \"serial\", and channels naming them); "
+                "\(configPath) declares no sensors to read ([[sources]]: the bridge, I2C parts or serial modules, and channels naming them); "
                     + "add them (deploy/payload.pi.toml is an example), or try the daemon with --simulate")
         }
         var sealer: SignedLogSealer?
@@ -207,10 +218,9 @@ struct RunCommand: ParsableCommand {
             let simulator = try FlightSimulator(scenario: loaded, channels: payload.pipeline.channels, library: payload.pipeline.library)
             placed = PlacedFlight(scenario: loaded, flight: simulator.run())
         }
-        let readsParts = payload.sources.contains { $0.kind != .bridge }
-        if payload.sources.contains(where: { $0.kind == .bridge }) && !simulate {
-            throw ValidationError("\(configPath): the daemon does not read a bridge source yet (snuffel bridge monitor does); its channels would have no samples")
-        }
+        // A simulation has twins of the I2C and serial parts, not of the bridge (its
+        // channels come from the simulated flight); on a drone every source is read.
+        let readsParts = payload.sources.contains { $0.kind != .bridge || !simulate }
         let system = SystemClock()
         var virtual: VirtualPayload?
         let start: UInt64, utcAtStart: UInt64
@@ -225,7 +235,7 @@ struct RunCommand: ParsableCommand {
         var supervisor: SensorSupervisor?
         if readsParts {
             do {
-                let sensors = try PayloadSensors.sensors(for: payload, access: virtual?.access ?? .hardware())
+                let sensors = try PayloadSensors.sensors(for: payload, access: virtual?.access ?? .hardware(), bridges: !simulate)
                 supervisor = SensorSupervisor(sensors: sensors, channels: payload.pipeline.channels, start: start)
             } catch {
                 throw ValidationError("the payload's parts cannot be read: \(error)")

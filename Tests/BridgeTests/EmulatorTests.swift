@@ -1,5 +1,6 @@
 import BridgeProtocol
 import Foundation
+import SnuffelCore
 import SnuffelWire
 import Testing
 
@@ -403,5 +404,78 @@ struct MonitorCommandTests {
         process.waitUntilExit()
         #expect(process.terminationStatus != 0)
         #expect(text.contains("--port (e.g. --port /dev/ttyACM0), or --tcp host:port"), "\(text)")
+    }
+}
+
+@Suite("snuffeld reading the bridge firmware in qemu-system-arm", .serialized)
+struct DaemonBridgeTests {
+    static var daemon: URL {
+        MonitorCommandTests.executable.deletingLastPathComponent().appendingPathComponent("snuffeld")
+    }
+
+    @Test("the daemon asks the bridge for its rate and channels and logs its samples at that rate on the payload's channels",
+          .disabled(if: EmulatorTests.skipped, "SNUFFEL_SKIP_PEERS=1: the emulator run is skipped"),
+          .timeLimit(.minutes(1)))
+    func daemonReadsBridge() throws {
+        let qemu = try EmulatedBridge.startQEMU()
+        defer {
+            kill(qemu.process.processIdentifier, SIGKILL)
+            qemu.process.waitUntilExit()
+        }
+        let path = NSTemporaryDirectory() + "snuffel-daemon-bridge-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let payload = path + "/payload.toml"
+        try """
+            signatures = "\(packageRoot)/calibration/signatures.toml"
+            [payload]
+            name = "bridge-daemon-test"
+            [[sources]]
+            id = "bridge"
+            kind = "bridge"
+            tcp = "127.0.0.1:\(qemu.port)"
+            rate_hz = 50
+            [[channels]]
+            id = "pid"
+            kind = "pid"
+            rate_hz = 50
+            calibration = {}
+            source = "bridge"
+            source_channel = 3
+            [[channels]]
+            id = "nh3"
+            kind = "electrochemical"
+            gas = "nh3"
+            rate_hz = 50
+            calibration = {}
+            source = "bridge"
+            source_channel = 0
+            """.write(toFile: payload, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = Self.daemon
+        process.arguments = ["--config", payload, "--mavlink-port", "0", "--log-dir", path + "/logs"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        // Let it record for about three seconds of the bridge's stream.
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline && process.isRunning { usleep(100_000) }
+        process.terminate()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("bridge (bridge at tcp 127.0.0.1:\(qemu.port))"), "\(text)")
+        let log = try #require((try FileManager.default.contentsOfDirectory(atPath: path + "/logs")).first { $0.hasSuffix(".ulg") })
+        var reader = try ULogReader(contentsOfFile: path + "/logs/" + log)
+        var samples: [Sample] = []
+        while let record = try reader.next() { if case .sample(let s) = record { samples.append(s) } }
+        let pid = samples.filter { $0.channel == 0 }, nh3 = samples.filter { $0.channel == 1 }
+        #expect(pid.count >= 75 && nh3.count >= 75, "\(pid.count) and \(nh3.count) samples in about 3 s at 50 Hz")
+        #expect(abs(pid.count - nh3.count) <= 2)
+        // The bridge's clock runs at its rate: 20 ms between scans.
+        let steps = zip(pid.dropFirst(), pid).map { Int64($0.time) - Int64($1.time) }
+        let median = steps.sorted()[steps.count / 2]
+        #expect(median == 20_000, "\(median) µs between samples")
+        #expect(pid.allSatisfy { $0.value.isFinite && $0.value >= 0 && $0.value <= 4095 }, "12-bit ADC counts")
     }
 }
