@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Bridge samples mapped by the payload configuration")
 struct ConfiguredMappingTests {
-    /// Three channels: the H2S cell from I2C (no bridge), the PID on bridge channel 1 and the
+    /// Three channels: the H2S cell from an ADS1115 on I2C (no bridge), the PID on bridge channel 1 and the
     /// NH3 cell on bridge channel 0, all at the example frames' 100 Hz.
     static let payload = """
         signatures = "\(packageRoot)/calibration/signatures.toml"
@@ -33,6 +33,7 @@ struct ConfiguredMappingTests {
         rate_hz = 2
         calibration = {}
         source = "adc"
+        source_channel = 0
 
         [[channels]]
         id = "pid"
