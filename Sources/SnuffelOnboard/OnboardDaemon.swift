@@ -52,6 +52,9 @@ public final class OnboardDaemon {
     public private(set) var lastPose: ULogPose?
     /// Detections made, and how many of them were alerts (a likely lab or dump).
     public private(set) var detections = 0, alerts = 0
+    /// The payload's parts that are degraded now (the caller's supervisor says), sent to the
+    /// ground station as the live value `SENS_BAD`.
+    public var degradedSensors = 0
     /// MAVLink frames received and send or receive failures.
     public private(set) var framesReceived = 0, linkFailures = 0
 
@@ -240,6 +243,8 @@ public final class OnboardDaemon {
             let boot = UInt32(truncatingIfNeeded: now / 1000)
             for v in messages.liveValues(recorder.pipeline) { send(encoder.namedValueFloat(v.name, v.value, timeBootMs: boot)) }
             send(encoder.namedValueFloat("LOG_OK", recordingStopped == nil ? 1 : 0, timeBootMs: boot))
+            send(encoder.namedValueFloat("SENS_BAD", Float(degradedSensors), timeBootMs: boot))
+            if tracker.vehicle != nil { send(encoder.namedValueFloat("AP_LINK", tracker.isLost ? 0 : 1, timeBootMs: boot)) }
             nextValues = now &+ options.liveValueInterval
         }
         if now >= nextSpaceCheck, recordingStopped == nil, let directory = options.logDirectory {
@@ -343,6 +348,16 @@ public final class OnboardDaemon {
         guard !linkProblemSaid else { return }
         linkProblemSaid = true
         say("MAVLink link \(link?.endpoint ?? ""): \(error) (further failures are counted, not printed)")
+    }
+
+    /// One line on the daemon's state, for `systemctl status` (systemd's STATUS=).
+    public var status: String {
+        var parts = [recordingStopped == nil ? "recording" : "NOT RECORDING (\(recordingStopped ?? ""))"]
+        parts.append("\(detections) detections, \(alerts) alerts")
+        if degradedSensors > 0 { parts.append("\(degradedSensors) sensor(s) degraded") }
+        if tracker.vehicle == nil { parts.append("no autopilot heard") } else if tracker.isLost { parts.append("autopilot link lost") }
+        if let sampler { parts.append("\(sampler.remaining) tube(s) left") }
+        return parts.joined(separator: "; ")
     }
 
     static func fixed(_ value: Double, _ places: Int) -> String {

@@ -361,7 +361,7 @@ struct RunCommand: ParsableCommand {
                     break running
                 }
                 if let interval = notifier.pingInterval, Date().timeIntervalSince(lastPing) * 1e6 >= Double(interval) {
-                    notifier.notify("WATCHDOG=1")
+                    notifier.notify("WATCHDOG=1\nSTATUS=\(daemon.status)")
                     lastPing = Date()
                 }
                 let due: Double
@@ -403,6 +403,7 @@ struct RunCommand: ParsableCommand {
                 let clock: () -> UInt64 = { virtual?.clock.now() ?? system.now() }
                 let (samples, changes) = supervisor.poll(now: t, clock: clock)
                 for s in samples { daemon.record(s) }
+                if !changes.isEmpty { daemon.degradedSensors = supervisor.health.filter { $0.health == .degraded }.count }
                 for change in changes {
                     switch change {
                     case .degraded(let sensor, let reason):

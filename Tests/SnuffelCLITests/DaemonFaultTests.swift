@@ -146,7 +146,8 @@ struct DaemonFaultTests {
         #expect(daemon.terminationStatus == 0)
         let messages = try #require(try JSONSerialization.jsonObject(with: rest) as? [String])
         #expect(messages.first?.hasPrefix("READY=1") == true, "\(messages)")
-        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(messages)")
+        let pings = messages.filter { $0.hasPrefix("WATCHDOG=1\nSTATUS=recording; ") }
+        #expect(pings.count >= 3, "\(messages)")
         #expect(messages.last == "STOPPING=1")
     }
 

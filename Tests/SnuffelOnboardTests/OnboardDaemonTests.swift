@@ -89,7 +89,11 @@ struct OnboardDaemonTests {
         #expect(texts.contains { $0.contains("link back after") })
         #expect(link.sent.contains { $0.messageID == 0 && $0.componentID == 191 }, "a HEARTBEAT as an onboard computer")
         let names = link.sent.filter { $0.messageID == 251 }.map { String(decoding: $0.payload[8..<18].prefix { $0 != 0 }, as: UTF8.self) }
-        #expect(names.contains("LOG_OK"))
+        #expect(names.contains("LOG_OK") && names.contains("SENS_BAD") && names.contains("AP_LINK"))
+        let linkValues = link.sent.filter { $0.messageID == 251 && String(decoding: $0.payload[8..<18].prefix { $0 != 0 }, as: UTF8.self) == "AP_LINK" }
+            .map { Float(bitPattern: UInt32($0.payload[4]) | UInt32($0.payload[5]) << 8 | UInt32($0.payload[6]) << 16 | UInt32($0.payload[7]) << 24) }
+        #expect(linkValues.contains(0) && linkValues.first == 1, "AP_LINK 1, then 0 while lost: \(linkValues)")
+        #expect(daemon.status.hasPrefix("recording; "))
 
         let log = try records(path)
         let poses = log.compactMap { if case .pose(let p) = $0 { return p } else { return nil } }
