@@ -12,6 +12,13 @@ import SnuffelWire
 import Synchronization
 
 
+/// A failure at start (a refused configuration, a link that cannot open): its message, with
+/// no usage text after it.
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Set by SIGTERM and SIGINT: the daemon finishes the log and exits.
 let stopRequested = Atomic<Bool>(false)
 
@@ -56,7 +63,7 @@ struct KeygenCommand: ParsableCommand {
             try key.write(toFile: out)
             try key.publicKey.write(toFile: out + ".pub")
         } catch {
-            throw ValidationError(error.description)
+            throw Failure(error.description)
         }
         print("private key: \(out) (mode 0600; keep it on the drone)")
         print("public key:  \(out).pub")
@@ -192,23 +199,23 @@ struct RunCommand: ParsableCommand {
         let configPath = config ?? root + "/deploy/payload.example.toml"
         let payload: PayloadConfiguration
         do { payload = try PayloadConfiguration.load(path: configPath) } catch {
-            throw ValidationError("the payload configuration was refused:\n  \(error)")
+            throw Failure("the payload configuration was refused:\n  \(error)")
         }
         var loaded: Scenario?
         if simulate {
             let scenarioPath = FileManager.default.fileExists(atPath: scenario) ? scenario : root + "/scenarios/\(scenario).toml"
             do { loaded = try Scenario.load(path: scenarioPath) } catch {
-                throw ValidationError("the scenario was refused:\n  \(error)")
+                throw Failure("the scenario was refused:\n  \(error)")
             }
         } else if payload.sources.isEmpty {
-            throw ValidationError(
+            throw Failure(
                 "\(configPath) declares no sensors to read ([[sources]]: the bridge, I2C parts or serial modules, and channels naming them); "
                     + "add them (deploy/payload.pi.toml is an example), or try the daemon with --simulate")
         }
         var sealer: SignedLogSealer?
         if let signKey {
             do { sealer = SignedLogSealer(key: try DeviceKey(contentsOfFile: signKey), deviceID: deviceID) } catch {
-                throw ValidationError("--sign-key: \(error.description)")
+                throw Failure("--sign-key: \(error.description)")
             }
         }
         // What runs: a simulated flight (its samples, poses and wind), the payload's parts
@@ -238,7 +245,7 @@ struct RunCommand: ParsableCommand {
                 let sensors = try PayloadSensors.sensors(for: payload, access: virtual?.access ?? .hardware(), bridges: !simulate)
                 supervisor = SensorSupervisor(sensors: sensors, channels: payload.pipeline.channels, start: start)
             } catch {
-                throw ValidationError("the payload's parts cannot be read: \(error)")
+                throw Failure("the payload's parts cannot be read: \(error)")
             }
         }
         let faults = try simulateFault.map { try Self.fault($0, known: virtual?.sourceIDs ?? []) }
@@ -284,7 +291,7 @@ struct RunCommand: ParsableCommand {
                 link = mavlinkPort == 0 ? nil : try MAVLinkUDPLink(port: mavlinkPort)
             }
         } catch {
-            throw ValidationError("the MAVLink link cannot be opened: \(error)")
+            throw Failure("the MAVLink link cannot be opened: \(error)")
         }
         // The evidence sampler: its valves or pumps on GPIO lines (simulated lines in a
         // simulation). Without its lines the daemon still flies, and says so.
