@@ -19,6 +19,13 @@ struct Failure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Prints a line for the operator and flushes it at once, even into a pipe: the journal (and
+/// whoever reads the daemon) sees each event as it happens, not when a buffer fills.
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
 /// Set by SIGTERM and SIGINT: the daemon finishes the log and exits.
 let stopRequested = Atomic<Bool>(false)
 
@@ -261,7 +268,7 @@ struct RunCommand: ParsableCommand {
         if maxLogs > 0 {
             let (removed, problems) = LogRotation.rotate(directory: logDir, keep: maxLogs, minimumFreeBytes: minFreeMb << 20)
             rotated = removed
-            for problem in problems { print("snuffeld: rotation: \(problem)") }
+            for problem in problems { say("snuffeld: rotation: \(problem)") }
         }
         var path = (logDir as NSString).appendingPathComponent("snuffel-\(isoStamp(utcAtStart)).ulg")
         var n = 1
@@ -319,17 +326,17 @@ struct RunCommand: ParsableCommand {
         let daemon = OnboardDaemon(
             recorder: recorder, link: link,
             messages: GroundStationMessages(channels: payload.pipeline.channels, library: payload.pipeline.library),
-            options: options, start: start, sampler: sampler, say: { print("snuffeld: " + $0) })
+            options: options, start: start, sampler: sampler, say: { say("snuffeld: " + $0) })
         let what = loaded.map { "simulating \($0.name) at \(speed == 0 ? "full speed" : "\(speed)× real time")" } ?? "reading the payload"
         let parts = supervisor.map { s in "; parts: " + s.health.map(\.sensor).joined(separator: ", ") + (virtual != nil ? " (simulated twins)" : "") } ?? ""
-        print("snuffeld: \(what); log \(path)" + (link.map { "; MAVLink on \($0.endpoint)" } ?? "")
+        say("snuffeld: \(what); log \(path)" + (link.map { "; MAVLink on \($0.endpoint)" } ?? "")
             + (posesFromAutopilot ? "; poses from the autopilot" : "") + parts)
         if !rotated.isEmpty {
             daemon.note(level: 5, "rotation (--max-logs \(maxLogs)): removed \(rotated.count) old log(s): "
                 + rotated.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "), at: start)
         }
         if let samplerProblem { daemon.note(level: 3, samplerProblem, at: start) }
-        if let sampler { print("snuffeld: sampler: \(sampler.used.count) tubes, \(sampler.settings.duration / 1_000_000) s each" + (sampler.settings.confidence.map { "; a lab or dump detection at p(lab) ≥ \($0) runs the next" } ?? "; the operator starts them (MAV_CMD_USER_1)")) }
+        if let sampler { say("snuffeld: sampler: \(sampler.used.count) tubes, \(sampler.settings.duration / 1_000_000) s each" + (sampler.settings.confidence.map { "; a lab or dump detection at p(lab) ≥ \($0) runs the next" } ?? "; the operator starts them (MAV_CMD_USER_1)")) }
         if posesFromAutopilot && link == nil {
             daemon.note(level: 4, "no MAVLink link: the log will have no positions", at: start)
         }
@@ -404,7 +411,7 @@ struct RunCommand: ParsableCommand {
                         guard on != faultState[i] else { continue }
                         faultState[i] = on
                         virtual.set(fault.kind, on, source: fault.source)
-                        print("snuffeld: simulated fault: \(fault.source) \(fault.kind.rawValue) \(on ? "begins" : "ends")")
+                        say("snuffeld: simulated fault: \(fault.source) \(fault.kind.rawValue) \(on ? "begins" : "ends")")
                     }
                 }
                 let clock: () -> UInt64 = { virtual?.clock.now() ?? system.now() }
@@ -428,7 +435,7 @@ struct RunCommand: ParsableCommand {
         daemon.finish(at: placed != nil ? (events.last?.time ?? start) : system.now())
         let ending = stopped ? "stopped by a signal" : "flight ended"
         let sensorSummary = supervisor.map { "; \($0.readCount) readings, \($0.errorCount) failed" } ?? ""
-        print("snuffeld: \(ending): \(daemon.detections) detections, \(daemon.alerts) alerts\(sensorSummary); "
+        say("snuffeld: \(ending): \(daemon.detections) detections, \(daemon.alerts) alerts\(sensorSummary); "
             + (daemon.recordingStopped.map { "recording stopped early (\($0)); log \(path)" } ?? "log \(path)"))
     }
 
