@@ -17,7 +17,7 @@ struct Snuffel: ParsableCommand {
             Start with:  snuffel replay            (replays the bundled sample flight)
             """,
         version: "0.1.0",
-        subcommands: [ReplayCommand.self, ExportCommand.self, SimulateCommand.self, EvaluateCommand.self, Signatures.self, CheckConfig.self, BridgeTool.self, ProbeCommand.self, KeygenCommand.self, VerifyCommand.self],
+        subcommands: [ReplayCommand.self, ExportCommand.self, SimulateCommand.self, EvaluateCommand.self, Signatures.self, CheckConfig.self, BridgeTool.self, ProbeCommand.self, KeygenCommand.self, VerifyCommand.self, ReportCommand.self],
         defaultSubcommand: nil
     )
 }
