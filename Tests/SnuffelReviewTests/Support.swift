@@ -62,6 +62,14 @@ enum Files {
     }
 }
 
+/// Runs blocking work (a socket, a browser) on a thread of its own, off Swift's cooperative
+/// pool, which the review app in this process needs to answer.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
 /// Headless Chromium as a peer (Debian's `chromium`, installed by scripts/setup).
 enum Browser {
     static let install = "apt-get install chromium"
@@ -103,8 +111,16 @@ struct HTTPReply {
 enum RawHTTP {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
+    /// Sends a request and reads the reply on a thread of its own: the app's handlers run
+    /// on the same cooperative pool as the tests, which a blocking read would starve.
     static func send(
-        port: Int, _ method: String = "GET", _ path: String, headers: [String: String] = [:], body: String? = nil
+        port: Int, _ path: String, method: String = "GET", headers: [String: String] = [:], body: String? = nil
+    ) async throws -> HTTPReply {
+        try await offPool { try blockingSend(port: port, path, method: method, headers: headers, body: body) }
+    }
+
+    static func blockingSend(
+        port: Int, _ path: String, method: String, headers: [String: String], body: String?
     ) throws -> HTTPReply {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
@@ -206,8 +222,8 @@ struct RunningReview {
     }
 
     /// A state-changing request as the page sends it: own Origin, CSRF token, JSON.
-    func post(_ path: String, _ body: String) throws -> HTTPReply {
-        try RawHTTP.send(port: port, "POST", path, headers: [
+    func post(_ path: String, _ body: String) async throws -> HTTPReply {
+        try await RawHTTP.send(port: port, path, method: "POST", headers: [
             "Origin": "http://127.0.0.1:\(port)", "X-CSRF-Token": server.csrfToken, "Content-Type": "application/json",
         ], body: body)
     }
