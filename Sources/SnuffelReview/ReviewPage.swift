@@ -176,7 +176,7 @@ enum ReviewPage {
               if (dot) dot.classList.toggle('filtered', !shown);
             }
           }
-          for (const f of [classFilter, confidenceFilter, reviewedFilter]) f.addEventListener('input', applyFilters);
+          for (const f of [classFilter, confidenceFilter, reviewedFilter]) for (const kind of ['input', 'change']) f.addEventListener(kind, applyFilters);
 
           // ---- marks and the audit trail
           async function sendMark(sequence, verdict, note) {

@@ -180,4 +180,41 @@ struct ReviewBrowserTests {
         #expect(png.count > 60_000, "\(png.count) bytes")
         await review.stop()
     }
+
+    @Test("a person marks a detection in the browser (Selenium); after a restart the page shows the mark; map, plot and list select together; filters hide rows")
+    func markInBrowser() async throws {
+        try #require(!Peer.skipped)
+        let log = try Files.flight()
+        let first = try await RunningReview.start(logs: [log])
+        let script = Files.root + "/Tests/peers/review_page.py"
+        let url = "http://127.0.0.1:\(first.port)/flight/0"
+        let shot = try Files.directory() + "/marked.png"
+        let output = try await offPool {
+            try Peer.run(["/usr/bin/python3", script, url, "2", "rejected", "a farmer spraying", shot],
+                         install: "apt-get install python3-selenium chromium chromium-driver").get().stdout
+        }
+        await first.stop()
+        struct Seen: Decodable {
+            var mark: String
+            var audit: [String]
+            var selected_rows: [String]
+            var selected_spans: [String]
+            var cursor_moved: Bool
+            var rows_shown_for_solvent: Int
+            var map_dots_hidden_for_solvent: Int
+        }
+        let seen = try JSONDecoder().decode(Seen.self, from: Data(output.utf8))
+        #expect(seen.mark.contains("rejected") && seen.mark.contains("a farmer spraying"), "\(seen.mark)")
+        #expect(seen.audit.count == 1 && seen.audit[0].contains("– → rejected"))
+        #expect(seen.selected_rows == ["0"] && seen.selected_spans == ["0"] && seen.cursor_moved)
+        #expect(seen.rows_shown_for_solvent == 3 && seen.map_dots_hidden_for_solvent == 4, "\(output)")
+        #expect(Browser.pngSize(Array(try Data(contentsOf: URL(fileURLWithPath: shot))))?.width == 1400)
+
+        let again = try await RunningReview.start(logs: [log])
+        let dom = try await offPool { try Browser.dom("http://127.0.0.1:\(again.port)/flight/0") }
+        await again.stop()
+        #expect(dom.contains(#"<tr class="detection-row" data-seq="2" data-class="mdma-synthesis""#))
+        #expect(dom.contains("rejected (tester)") && dom.contains("a farmer spraying"))
+        #expect(dom.contains(#"data-seq="2" data-class="mdma-synthesis" data-confidence="#) && dom.contains(#"data-reviewed="yes""#))
+    }
 }
