@@ -1,8 +1,8 @@
-/// XML text escaping shared by the KML and GPX writers.
-enum XMLText {
+/// XML text escaping shared by the KML and GPX writers (and the report's HTML and SVG).
+public enum XMLText {
     /// `&`, `<`, `>`, `"` and `'` as entities; control characters other than tab, line feed
     /// and carriage return (not allowed in XML 1.0) dropped.
-    static func escaped(_ text: String) -> String {
+    public static func escaped(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

@@ -115,7 +115,7 @@ struct ReportTests {
     @Test("--pdf without Chromium says how to install it")
     func pdfWithoutChromium() throws {
         let dir = try Files.directory()
-        let ran = try Files.run(["report", try Files.flight(), "--out", dir + "/r.html", "--pdf", dir + "/r.pdf"], environment: ["PATH": dir])
+        let ran = try Files.run(["report", try Files.flight(), "--out", dir + "/r.html", "--pdf", dir + "/r.pdf"], path: dir)
         #expect(ran.status != 0)
         #expect(ran.stderr.contains("apt-get install chromium"), "\(ran.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir + "/r.html"), "the HTML is written before")

@@ -149,8 +149,39 @@ struct ReviewHTTPTests {
         await review.stop()
     }
 
-    @Test("the command prints its address, refuses a missing log, and explains itself")
-    func command() throws {
+    @Test("the command prints its address (with a token beyond loopback), serves, and stops on SIGTERM; refuses a missing log; explains itself")
+    func command() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Files.snuffel)
+        process.arguments = ["review", try Files.flight(), "--port", "0", "--listen", "0.0.0.0", "--reviewer", "CLI"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The address line, or the end of the output: a process that never prints is ended
+        // after a minute (which ends the read).
+        let deadline = Task { try await Task.sleep(for: .seconds(60)); process.terminate() }
+        let reader = out.fileHandleForReading
+        let printed = try await offPool { () -> String in
+            var text = ""
+            while !text.contains("Ctrl-C") {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }
+        deadline.cancel()
+        let address = try #require(printed.split(separator: "\n").first { $0.hasPrefix("snuffel review: http://THIS-MACHINE:") }, "\(printed)")
+        let token = try #require(address.split(separator: "?token=").last.map(String.init))
+        let port = try #require(Int(address.split(separator: ":")[3].prefix { $0.isNumber }))
+        #expect(try await RawHTTP.send(port: port, "/").status == 401)
+        #expect(try await RawHTTP.send(port: port, "/?token=\(token)").status == 200)
+        process.terminate()
+        try await offPool { process.waitUntilExit() }
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+
+
         let missing = try Files.run(["review", "/nonexistent/flight.ulg"])
         #expect(missing.status != 0 && missing.stderr.contains("no such file: /nonexistent/flight.ulg"))
         let help = try Files.run(["review", "--help"])

@@ -33,27 +33,10 @@ enum Files {
         return path
     }
 
-    /// Runs `snuffel` with arguments; a non-zero status is returned, not thrown.
-    struct Ran {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Ran {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: snuffel)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Ran(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                           stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs `snuffel` with arguments (and another PATH); a non-zero status is returned, not thrown.
+    static func run(_ arguments: [String], path: String? = nil) throws -> Peer.Output {
+        // /usr/bin/env sets PATH for the one command when asked to.
+        try Peer.run((path.map { ["PATH=\($0)"] } ?? []) + [snuffel] + arguments, install: "swift build", allowFailure: true).get()
     }
 
     /// Counts the non-overlapping occurrences of `part` in `text`.

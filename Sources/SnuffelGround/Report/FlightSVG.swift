@@ -1,23 +1,9 @@
 import Foundation
+import SnuffelGeo
 
-/// Escapes text for HTML and SVG (element content and quoted attribute values).
-public func escapeHTML(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for c in text.unicodeScalars {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default:
-            // Control characters other than tab and newlines have no place in a page.
-            if c.value < 0x20 && c != "\n" && c != "\t" && c != "\r" { out += "\u{FFFD}" } else { out.unicodeScalars.append(c) }
-        }
-    }
-    return out
-}
+/// Escapes text for HTML and SVG (element content and quoted attribute values): the XML
+/// escaping of the KML and GPX writers, which HTML reads the same way.
+public func escapeHTML(_ text: String) -> String { XMLText.escaped(text) }
 
 /// A number for an SVG attribute: two decimals, no exponent, never NaN.
 func svgNumber(_ x: Double) -> String {
