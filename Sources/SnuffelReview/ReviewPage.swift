@@ -93,7 +93,7 @@ enum ReviewPage {
         tr.selected td{background:#fff3b0}tr.detection-row{cursor:pointer}.alert{color:#b00;font-weight:bold}
         .note{color:#555;font-style:italic}.note-input{width:9em}
         g.detection.selected .dot{stroke:#000;stroke-width:3}g.detection.filtered{display:none}
-        rect.span.selected{fill-opacity:.45}.hidden{display:none}
+        rect.span.selected{fill-opacity:.45}#plot polyline,#plot line,#plot text{pointer-events:none}.hidden{display:none}
         .status-gone{color:#b00}.status-new{color:#070}.status-changed{color:#a60}
         #status.error{color:#b00;font-weight:bold}
         """
@@ -268,8 +268,12 @@ enum ReviewPage {
           }
           plot.addEventListener('mousemove', ev => setCursor(plotTime(ev)));
           plot.addEventListener('click', ev => {
+            // The span under the pointer, else the detection whose span holds that time.
             const span = ev.target.closest('rect.span');
-            if (span) select(parseInt(span.dataset.seq, 10), 'plot');
+            if (span) { select(parseInt(span.dataset.seq, 10), 'plot'); return; }
+            const t = plotTime(ev);
+            const d = data.detections.find(d => d.onset <= t && t <= d.end);
+            if (d) select(d.sequence, 'plot');
           });
 
           // ---- the map: pan and zoom by the viewBox; scale bar, north arrow and markers follow

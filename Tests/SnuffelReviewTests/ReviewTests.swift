@@ -216,7 +216,7 @@ struct ReviewBrowserTests {
     func markInBrowser() async throws {
         try #require(!Peer.skipped)
         let log = try Files.flight()
-        let first = try await RunningReview.start(logs: [log])
+        let first = try await RunningReview.start(logs: [log], tileURL: "https://tiles.invalid/{z}/{x}/{y}.png")
         let script = Files.root + "/Tests/peers/review_page.py"
         let url = "http://127.0.0.1:\(first.port)/flight/0"
         let shot = try Files.directory() + "/marked.png"
@@ -233,11 +233,18 @@ struct ReviewBrowserTests {
             var cursor_moved: Bool
             var rows_shown_for_solvent: Int
             var map_dots_hidden_for_solvent: Int
+            var after_span_click_rows: [String]
+            var map_moved: Bool
+            var map_dot_selected: [String]
+            var tiles: [String]
         }
         let seen = try JSONDecoder().decode(Seen.self, from: Data(output.utf8))
         #expect(seen.mark.contains("rejected") && seen.mark.contains("a farmer spraying"), "\(seen.mark)")
         #expect(seen.audit.count == 1 && seen.audit[0].contains("– → rejected"))
         #expect(seen.selected_rows == ["0"] && seen.selected_spans == ["0"] && seen.cursor_moved)
+        #expect(seen.after_span_click_rows == ["5"] && seen.map_dot_selected == ["5"] && seen.map_moved)
+        #expect(!seen.tiles.isEmpty && seen.tiles.count <= 64)
+        #expect(seen.tiles.allSatisfy { $0.hasPrefix("https://tiles.invalid/1") && $0.hasSuffix(".png") && !$0.contains("{") }, "\(seen.tiles)")
         #expect(seen.rows_shown_for_solvent == 3 && seen.map_dots_hidden_for_solvent == 4, "\(output)")
         #expect(Browser.pngSize(Array(try Data(contentsOf: URL(fileURLWithPath: shot))))?.width == 1400)
 

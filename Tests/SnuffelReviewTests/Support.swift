@@ -176,9 +176,10 @@ struct RunningReview {
     let task: Task<Void, any Error>
 
     /// Starts the app on a free port and waits (at most 60 s) until it listens.
-    static func start(logs: [String], host: String = "127.0.0.1", token: String? = nil) async throws -> RunningReview {
+    static func start(logs: [String], host: String = "127.0.0.1", token: String? = nil, tileURL: String? = nil) async throws -> RunningReview {
         let flights = try logs.map { try ReviewedFlight(path: $0, options: ReplayOptions()) }
-        let server = ReviewServer(flights: flights, settings: ReviewSettings(host: host, port: 0, token: token, reviewer: "tester"))
+        let server = ReviewServer(
+            flights: flights, settings: ReviewSettings(host: host, port: 0, token: token, reviewer: "tester", tileURL: tileURL))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let task = Task {
             defer { continuation.finish() }

@@ -8,7 +8,8 @@ Opens URL (a flight's page of `snuffel review`), waits for its script, types NOT
 row of detection SEQUENCE and clicks the VERDICT button, waits until the row shows the
 stored mark; clicks detection 0 on the map and reads which list row and plot span are
 selected and where the plot's cursor is; filters the list by the class `solvent`; saves a
-screenshot. Prints JSON of what it saw on stdout.
+screenshot; clicks detection 5's span on the plot and reads what the map and list select;
+ticks the online map (when the app has a tile URL) and lists the tiles laid. Prints JSON of what it saw on stdout.
 
 Needs Debian's python3-selenium, chromium and chromium-driver (run with /usr/bin/python3).
 Exit status 3: a peer is not installed.
@@ -54,11 +55,28 @@ try:
     seen["audit"] = driver.execute_script("return [...document.querySelectorAll('#audit tbody tr')].map(r => r.textContent)")
 
     # Map → list and plot.
-    cursor_before = driver.find_element(By.CSS_SELECTOR, "#plot line.cursor").get_attribute("x1")
+    def cursor():
+        return driver.execute_script("return document.querySelector('#plot line.cursor').getAttribute('x1')")
+    cursor_before = cursor()
     driver.find_element(By.CSS_SELECTOR, 'g.detection[data-seq="0"] circle.dot').click()
     seen["selected_rows"] = [r.get_attribute("data-seq") for r in driver.find_elements(By.CSS_SELECTOR, "tr.selected")]
     seen["selected_spans"] = [r.get_attribute("data-seq") for r in driver.find_elements(By.CSS_SELECTOR, "rect.span.selected")]
-    seen["cursor_moved"] = driver.find_element(By.CSS_SELECTOR, "#plot line.cursor").get_attribute("x1") != cursor_before
+    seen["cursor_moved"] = cursor() != cursor_before
+
+    # Plot → map and list.
+    def view_box():
+        return driver.execute_script("return document.getElementById('map').getAttribute('viewBox')")
+    view_before = view_box()
+    driver.find_element(By.CSS_SELECTOR, 'rect.span[data-seq="5"]').click()
+    seen["after_span_click_rows"] = [r.get_attribute("data-seq") for r in driver.find_elements(By.CSS_SELECTOR, "tr.selected")]
+    seen["map_moved"] = view_box() != view_before
+    seen["map_dot_selected"] = [g.get_attribute("data-seq") for g in driver.find_elements(By.CSS_SELECTOR, "g.detection.selected")]
+
+    # Online tiles, when the app was given a tile URL.
+    boxes = driver.find_elements(By.ID, "layer-tiles")
+    if boxes:
+        boxes[0].click()
+        seen["tiles"] = driver.execute_script("return [...document.querySelectorAll('#map g.tiles image')].map(i => i.getAttribute('href'))")
 
     # Filters.
     Select(driver.find_element(By.ID, "filter-class")).select_by_value("solvent")
