@@ -275,7 +275,11 @@ struct ReviewGuard: RouterMiddleware {
             guard ["127.0.0.1", "localhost", "::1"].contains(name) || name.hasPrefix("127.") else {
                 return ReviewServer.problem(.forbidden, "this app answers to 127.0.0.1 or localhost only")
             }
-        } else if let token = settings.token {
+        } else {
+            // Beyond loopback without a token nobody gets in (fail closed).
+            guard let token = settings.token else {
+                return ReviewServer.problem(.unauthorized, "this app listens beyond 127.0.0.1 and has no access token: restart it with one")
+            }
             let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             let query = request.uri.queryParameters.get("token")
             let cookie = request.cookies[Self.cookie]?.value

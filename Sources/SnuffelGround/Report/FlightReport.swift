@@ -99,7 +99,7 @@ public struct FlightReport: Sendable {
         table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
         th{background:#f0f0f0}.alert{color:#b00;font-weight:bold}.intact{color:#070;font-weight:bold}.bad{color:#b00;font-weight:bold}
         .muted{color:#666}pre{background:#f6f6f6;padding:8px;overflow-x:auto;font-size:.8em;white-space:pre-wrap}
-        code{word-break:break-all}.legend span{display:inline-block;width:14px;height:8px;margin:0 4px 0 12px}
+        code{word-break:break-all}svg{max-width:100%;height:auto}.legend span{display:inline-block;width:14px;height:8px;margin:0 4px 0 12px}
         @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr,svg{break-inside:avoid}}
         """
 
@@ -115,7 +115,7 @@ public struct FlightReport: Sendable {
             <title>Snuffel flight report: \(e(v.logName))</title>
             <style>\(Self.style)</style></head><body>
             <h1>Flight report: \(e(v.logName))</h1>
-            <p class="muted">Made by snuffel report on \(e(generated)) UTC.</p>
+            <p class="muted">Made by snuffel report on \(e(generated)).</p>
 
             """
         // Summary.
