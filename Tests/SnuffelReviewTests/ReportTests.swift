@@ -8,8 +8,10 @@ import Testing
 struct ReportTests {
     @Test("the report of the bundled flight holds every detection, the sources, the SHA-256 (as sha256sum says), the settings, and no network reference")
     func bundledFlight() throws {
-        let log = try Files.flight()
-        let out = try Files.directory() + "/report.html"
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let log = try scratch.flight()
+        let out = try scratch.directory() + "/report.html"
         let ran = try Files.run(["report", log, "--out", out])
         #expect(ran.status == 0, "\(ran.stderr)")
         let html = try String(contentsOfFile: out, encoding: .utf8)
@@ -38,7 +40,9 @@ struct ReportTests {
 
     @Test("text from the log (class names, notes, configuration) is escaped")
     func escapes() throws {
-        let log = try Files.flight()
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let log = try scratch.flight()
         var (result, _, view) = try FlightView.replay(path: log, options: ReplayOptions())
         view.detections[0].signatureClass = "<script>alert(1)</script>"
         view.logName = "a&b<i>.ulg"
@@ -58,7 +62,9 @@ struct ReportTests {
 
     @Test("the signature check says intact, truncated or ALTERED (with --key and without), and a store's marks appear")
     func signatureAndMarks() throws {
-        let dir = try Files.directory()
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let dir = try scratch.directory()
         let key = dir + "/device.key", log = dir + "/flight.ulg"
         #expect(try Files.run(["keygen", "--out", key]).status == 0)
         let simulated = try Files.run(["simulate", "--scenario", "confounders-only", "--out", log, "--sign-key", key])
@@ -100,7 +106,9 @@ struct ReportTests {
 
     @Test("a missing or garbage log is refused with a message naming the file and the reason")
     func badInput() throws {
-        let dir = try Files.directory()
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let dir = try scratch.directory()
         let missing = try Files.run(["report", dir + "/nope.ulg", "--out", dir + "/r.html"])
         #expect(missing.status != 0 && missing.stderr.contains("no such file: \(dir)/nope.ulg"))
         let garbage = dir + "/garbage.ulg"
@@ -114,8 +122,10 @@ struct ReportTests {
 
     @Test("--pdf without Chromium says how to install it")
     func pdfWithoutChromium() throws {
-        let dir = try Files.directory()
-        let ran = try Files.run(["report", try Files.flight(), "--out", dir + "/r.html", "--pdf", dir + "/r.pdf"], path: dir)
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let dir = try scratch.directory()
+        let ran = try Files.run(["report", try scratch.flight(), "--out", dir + "/r.html", "--pdf", dir + "/r.pdf"], path: dir)
         #expect(ran.status != 0)
         #expect(ran.stderr.contains("apt-get install chromium"), "\(ran.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir + "/r.html"), "the HTML is written before")
@@ -126,10 +136,12 @@ struct ReportTests {
 struct ReportBrowserTests {
     @Test("Chromium draws the report: a large, non-blank screenshot; the map, plot and table in the DOM; --pdf prints it")
     func rendered() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
         try #require(!Peer.skipped)
-        let dir = try Files.directory()
+        let dir = try scratch.directory()
         let out = dir + "/report.html", pdf = dir + "/report.pdf"
-        let ran = try Files.run(["report", try Files.flight(), "--out", out, "--pdf", pdf])
+        let ran = try Files.run(["report", try scratch.flight(), "--out", out, "--pdf", pdf])
         #expect(ran.status == 0, "\(ran.stderr)")
         let url = URL(fileURLWithPath: out).absoluteString
         let png = try Browser.screenshot(url, to: dir + "/report.png")

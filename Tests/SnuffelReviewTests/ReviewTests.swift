@@ -8,7 +8,9 @@ import Testing
 struct ReviewHTTPTests {
     @Test("serves the flight list, the page with map, plot and CSRF token, and the flight's data")
     func pages() async throws {
-        let review = try await RunningReview.start(logs: [try Files.flight()])
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let review = try await RunningReview.start(logs: [try scratch.flight()])
         let index = try await RawHTTP.send(port: review.port, "/")
         #expect(index.status == 200 && index.body.contains(#"<a href="/flight/0">mdma-lab.ulg</a>: 7 detections, 3 alerts"#))
         #expect(index.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
@@ -26,7 +28,9 @@ struct ReviewHTTPTests {
 
     @Test("changes need the app's own Origin, the CSRF token and a JSON body; the Host must be the app's (DNS rebinding)")
     func crossSite() async throws {
-        let review = try await RunningReview.start(logs: [try Files.flight()])
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let review = try await RunningReview.start(logs: [try scratch.flight()])
         let body = #"{"sequence":2,"verdict":"confirmed","note":"x"}"#
         let own = "http://127.0.0.1:\(review.port)"
         func post(_ headers: [String: String]) async throws -> Int {
@@ -49,8 +53,10 @@ struct ReviewHTTPTests {
 
     @Test("beyond loopback a token is required: refused without or with a wrong one; by ?token= (then a cookie) or Bearer")
     func token() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
         let token = ReviewSettings.makeToken()
-        let review = try await RunningReview.start(logs: [try Files.flight()], host: "0.0.0.0", token: token)
+        let review = try await RunningReview.start(logs: [try scratch.flight()], host: "0.0.0.0", token: token)
         for path in ["/", "/flight/0", "/flight/0/data.json", "/flight/0/marks", "/static/review.js"] {
             let refused = try await RawHTTP.send(port: review.port, path)
             #expect(refused.status == 401 && !refused.body.contains("mdma"), "\(path)")
@@ -68,11 +74,17 @@ struct ReviewHTTPTests {
         ], body: #"{"sequence":2,"verdict":"unsure","note":""}"#)
         #expect(post.status == 401, "a change needs the token as well")
         await review.stop()
+        // Beyond loopback with no token at all, nobody gets in.
+        let open = try await RunningReview.start(logs: [try scratch.flight()], host: "0.0.0.0", token: nil)
+        #expect(try await RawHTTP.send(port: open.port, "/").status == 401)
+        await open.stop()
     }
 
     @Test("no path outside the given logs can be read")
     func traversal() async throws {
-        let log = try Files.flight()
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let log = try scratch.flight()
         try "secret beside the log".write(toFile: URL(fileURLWithPath: log).deletingLastPathComponent().path + "/secret.txt", atomically: true, encoding: .utf8)
         let review = try await RunningReview.start(logs: [log])
         let paths = [
@@ -91,7 +103,9 @@ struct ReviewHTTPTests {
 
     @Test("marks persist across a restart with an audit row for each change; the log is never written")
     func marksPersist() async throws {
-        let log = try Files.flight()
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let log = try scratch.flight()
         let before = try Data(contentsOf: URL(fileURLWithPath: log))
         let first = try await RunningReview.start(logs: [log])
         #expect(try await first.post("/flight/0/marks", #"{"sequence":2,"verdict":"confirmed","note":"strong PMK"}"#).status == 200)
@@ -124,7 +138,9 @@ struct ReviewHTTPTests {
 
     @Test("a store made for another file of the same name is refused")
     func storeOfAnotherLog() throws {
-        let log = try Files.flight()
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let log = try scratch.flight()
         _ = try ReviewStore(log: log, logSHA256: String(repeating: "a", count: 64))
         #expect(throws: ReviewStoreError.self) { try ReviewStore(log: log, logSHA256: String(repeating: "b", count: 64)) }
         #expect(throws: ReviewSetupError.self) { try ReviewedFlight(path: log, options: ReplayOptions()) }
@@ -132,7 +148,9 @@ struct ReviewHTTPTests {
 
     @Test("re-running with other settings says what changed; impossible settings are refused")
     func rerun() async throws {
-        let review = try await RunningReview.start(logs: [try Files.flight()])
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let review = try await RunningReview.start(logs: [try scratch.flight()])
         let same = try await review.post("/flight/0/rerun", "{}")
         #expect(same.status == 200 && same.body.contains(#""before":7"#) && same.body.contains(#""after":7"#))
         #expect(!same.body.contains(#""status":"gone""#) && !same.body.contains(#""status":"new""#))
@@ -151,9 +169,11 @@ struct ReviewHTTPTests {
 
     @Test("the command prints its address (with a token beyond loopback), serves, and stops on SIGTERM; refuses a missing log; explains itself")
     func command() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Files.snuffel)
-        process.arguments = ["review", try Files.flight(), "--port", "0", "--listen", "0.0.0.0", "--reviewer", "CLI"]
+        process.arguments = ["review", try scratch.flight(), "--port", "0", "--listen", "0.0.0.0", "--reviewer", "CLI"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -193,8 +213,10 @@ struct ReviewHTTPTests {
 struct ReviewBrowserTests {
     @Test("Chromium draws the page: map with track and detections, plot with spans, the list with a row per detection and the stored mark")
     func drawn() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
         try #require(!Peer.skipped)
-        let review = try await RunningReview.start(logs: [try Files.flight()])
+        let review = try await RunningReview.start(logs: [try scratch.flight()])
         #expect(try await review.post("/flight/0/marks", #"{"sequence":3,"verdict":"confirmed","note":"seen from the road"}"#).status == 200)
         let url = "http://127.0.0.1:\(review.port)/flight/0"
         let dom = try await offPool { try Browser.dom(url) }
@@ -205,7 +227,7 @@ struct ReviewBrowserTests {
         #expect(Files.count(#"<tr class="detection-row""#, in: dom) == 7)
         #expect(dom.contains(#"data-seq="3" data-class="mdma-synthesis""#) && dom.contains("confirmed (tester)") && dom.contains("seen from the road"))
         #expect(dom.contains(#"<option value="solvent">solvent</option>"#), "the class filter lists the classes")
-        let shot = try Files.directory() + "/review.png"
+        let shot = try scratch.directory() + "/review.png"
         let png = try await offPool { try Browser.screenshot(url, to: shot, width: 1400, height: 1100) }
         #expect(Browser.pngSize(png)?.width == 1400)
         #expect(png.count > 60_000, "\(png.count) bytes")
@@ -214,12 +236,14 @@ struct ReviewBrowserTests {
 
     @Test("a person marks a detection in the browser (Selenium); after a restart the page shows the mark; map, plot and list select together; filters hide rows")
     func markInBrowser() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
         try #require(!Peer.skipped)
-        let log = try Files.flight()
+        let log = try scratch.flight()
         let first = try await RunningReview.start(logs: [log], tileURL: "https://tiles.invalid/{z}/{x}/{y}.png")
         let script = Files.root + "/Tests/peers/review_page.py"
         let url = "http://127.0.0.1:\(first.port)/flight/0"
-        let shot = try Files.directory() + "/marked.png"
+        let shot = try scratch.directory() + "/marked.png"
         let output = try await offPool {
             try Peer.run(["/usr/bin/python3", script, url, "2", "rejected", "a farmer spraying", shot],
                          install: "apt-get install python3-selenium chromium chromium-driver").get().stdout

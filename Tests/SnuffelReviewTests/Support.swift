@@ -7,6 +7,35 @@ import Testing
 import Glibc
 #endif
 
+/// A test's temporary files: each directory and flight copy it hands out lies below one
+/// folder, which `remove()` deletes (call it in a `defer`).
+struct Scratch {
+    let root: String
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("snuffel-review-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    /// A new empty directory.
+    func directory() throws -> String {
+        let path = root + "/" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A copy of a bundled flight in a new directory (so its review store starts empty).
+    func flight(_ name: String = "mdma-lab.ulg") throws -> String {
+        let path = try directory() + "/" + name
+        try FileManager.default.copyItem(atPath: Files.root + "/flightlogs/" + name, toPath: path)
+        return path
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
 /// Files and programs the report and review tests use.
 enum Files {
     /// The repository (three levels above this file).
@@ -17,20 +46,6 @@ enum Files {
         let bundle = Bundle.main.bundleURL
         return [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("snuffel").path }
             .first { FileManager.default.isExecutableFile(atPath: $0) } ?? root + "/.build/debug/snuffel"
-    }
-
-    /// A new empty directory.
-    static func directory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("snuffel-review-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    /// A copy of a bundled flight in a new directory (so its review store starts empty).
-    static func flight(_ name: String = "mdma-lab.ulg") throws -> String {
-        let path = try directory() + "/" + name
-        try FileManager.default.copyItem(atPath: root + "/flightlogs/" + name, toPath: path)
-        return path
     }
 
     /// Runs `snuffel` with arguments (and another PATH); a non-zero status is returned, not thrown.
