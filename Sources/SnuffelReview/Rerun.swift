@@ -2,6 +2,14 @@ import Foundation
 import SnuffelCore
 import SnuffelGround
 
+/// Runs blocking work (a replay, a socket, a browser) on a thread of its own and awaits it:
+/// off Swift's cooperative pool, whose few threads the app's request handlers need.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
 /// Re-running detection over a flight with other settings, and what changed.
 enum Rerun {
     /// The settings a reviewer may change from the page (nil keeps the flight's own).

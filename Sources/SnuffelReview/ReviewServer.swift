@@ -218,7 +218,8 @@ public struct ReviewServer: Sendable {
                 return Self.problem(.badRequest, "expected JSON with hitOnSigma, hitOffSigma, minChannels, alertConfidence")
             }
             do {
-                return Self.json(try Rerun.run(flight, settings: input))
+                // A replay takes a while: not on the pool that answers the other requests.
+                return Self.json(try await onOwnThread { try Rerun.run(flight, settings: input) })
             } catch {
                 return Self.problem(.badRequest, "\(error)")
             }

@@ -182,7 +182,7 @@ struct ReviewHTTPTests {
         // after a minute (which ends the read).
         let deadline = Task { try await Task.sleep(for: .seconds(60)); process.terminate() }
         let reader = out.fileHandleForReading
-        let printed = try await offPool { () -> String in
+        let printed = try await onOwnThread { () -> String in
             var text = ""
             while !text.contains("Ctrl-C") {
                 let chunk = reader.availableData
@@ -198,7 +198,7 @@ struct ReviewHTTPTests {
         #expect(try await RawHTTP.send(port: port, "/").status == 401)
         #expect(try await RawHTTP.send(port: port, "/?token=\(token)").status == 200)
         process.terminate()
-        try await offPool { process.waitUntilExit() }
+        try await onOwnThread { process.waitUntilExit() }
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
 
 
@@ -219,7 +219,7 @@ struct ReviewBrowserTests {
         let review = try await RunningReview.start(logs: [try scratch.flight()])
         #expect(try await review.post("/flight/0/marks", #"{"sequence":3,"verdict":"confirmed","note":"seen from the road"}"#).status == 200)
         let url = "http://127.0.0.1:\(review.port)/flight/0"
-        let dom = try await offPool { try Browser.dom(url) }
+        let dom = try await onOwnThread { try Browser.dom(url) }
         #expect(dom.contains(#"data-ready="yes""#), "the script ran to its end")
         #expect(Files.count(#"<g class="detection" data-seq="#, in: dom) == 7)
         #expect(Files.count(#"class="track-run""#, in: dom) > 10)
@@ -228,7 +228,7 @@ struct ReviewBrowserTests {
         #expect(dom.contains(#"data-seq="3" data-class="mdma-synthesis""#) && dom.contains("confirmed (tester)") && dom.contains("seen from the road"))
         #expect(dom.contains(#"<option value="solvent">solvent</option>"#), "the class filter lists the classes")
         let shot = try scratch.directory() + "/review.png"
-        let png = try await offPool { try Browser.screenshot(url, to: shot, width: 1400, height: 1100) }
+        let png = try await onOwnThread { try Browser.screenshot(url, to: shot, width: 1400, height: 1100) }
         #expect(Browser.pngSize(png)?.width == 1400)
         #expect(png.count > 60_000, "\(png.count) bytes")
         await review.stop()
@@ -244,7 +244,7 @@ struct ReviewBrowserTests {
         let script = Files.root + "/Tests/peers/review_page.py"
         let url = "http://127.0.0.1:\(first.port)/flight/0"
         let shot = try scratch.directory() + "/marked.png"
-        let output = try await offPool {
+        let output = try await onOwnThread {
             try Peer.run(["/usr/bin/python3", script, url, "2", "rejected", "a farmer spraying", shot],
                          install: "apt-get install python3-selenium chromium chromium-driver").get().stdout
         }
@@ -273,7 +273,7 @@ struct ReviewBrowserTests {
         #expect(Browser.pngSize(Array(try Data(contentsOf: URL(fileURLWithPath: shot))))?.width == 1400)
 
         let again = try await RunningReview.start(logs: [log])
-        let dom = try await offPool { try Browser.dom("http://127.0.0.1:\(again.port)/flight/0") }
+        let dom = try await onOwnThread { try Browser.dom("http://127.0.0.1:\(again.port)/flight/0") }
         await again.stop()
         #expect(dom.contains(#"<tr class="detection-row" data-seq="2" data-class="mdma-synthesis""#))
         #expect(dom.contains("rejected (tester)") && dom.contains("a farmer spraying"))

@@ -60,14 +60,6 @@ enum Files {
     }
 }
 
-/// Runs blocking work (a socket, a browser) on a thread of its own, off Swift's cooperative
-/// pool, which the review app in this process needs to answer.
-func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
-}
-
 /// Headless Chromium as a peer (Debian's `chromium`, installed by scripts/setup).
 enum Browser {
     static let install = "apt-get install chromium"
@@ -114,7 +106,7 @@ enum RawHTTP {
     static func send(
         port: Int, _ path: String, method: String = "GET", headers: [String: String] = [:], body: String? = nil
     ) async throws -> HTTPReply {
-        try await offPool { try blockingSend(port: port, path, method: method, headers: headers, body: body) }
+        try await onOwnThread { try blockingSend(port: port, path, method: method, headers: headers, body: body) }
     }
 
     static func blockingSend(
