@@ -40,7 +40,7 @@ enum ReviewPage {
             <meta name="csrf-token" content="\(csrfToken)">
             </head><body data-flight="\(index)"\(tiles)>
             <header><h1>Review: \(escapeHTML(v.logName))</h1>
-            <p><a href="/">all flights</a> · \(v.detections.count) detections · \(v.sources.count) sources · wind \(escapeHTML(v.wind)) · <span id="status" role="status"></span></p></header>
+            <p><a href="/">all flights</a> · \(v.detections.count) detections · \(v.sources.count) source\(v.sources.count == 1 ? "" : "s") · wind \(escapeHTML(v.wind)) · <span id="status" role="status"></span></p></header>
             <main>
             <section id="map-panel"><div class="toolbar">
             <label><input type="checkbox" id="layer-track" checked> track</label>

@@ -19,7 +19,8 @@ struct ReportCommand: ParsableCommand {
             the sources, the evidence samples taken, and the configuration and calibration used.
 
             The report gives the log file's SHA-256 and checks its signature: "intact", \
-            "truncated" (valid up to a time), "ALTERED" (at an offset) or "not signed". With \
+            "truncated" (valid up to a time), "ALTERED" (at an offset), "signed with another key" \
+            (with --key) or "not signed". With \
             --key the log is checked against the device's public key; without it, against the key \
             the log records, which shows the file is unchanged since it was signed but not which \
             device signed it.
@@ -29,7 +30,7 @@ struct ReportCommand: ParsableCommand {
 
             Examples:
               snuffel report flightlogs/mdma-lab.ulg --out report.html
-              snuffel report flight.ulg --out report.html --pdf report.pdf --key device.key.pub
+              snuffel report flight.ulg --out r.html --pdf r.pdf --key device.key.pub
             """)
 
     @Argument(help: ArgumentHelp("The flight log (.ulg) or CSV file.", valueName: "log"))

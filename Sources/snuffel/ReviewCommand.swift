@@ -25,8 +25,8 @@ struct ReviewCommand: AsyncParsableCommand {
             Examples:
               snuffel review flightlogs/mdma-lab.ulg
               snuffel review day1/*.ulg --port 9000 --reviewer "J. Jansen"
-              snuffel review flight.ulg --listen 0.0.0.0       (prints a URL with ?token=...)
-              snuffel review flight.ulg --tiles 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'
+              snuffel review flight.ulg --listen 0.0.0.0
+              snuffel review flight.ulg --tiles 'https://tile.example.org/{z}/{x}/{y}.png'
             """)
 
     @Argument(help: ArgumentHelp("The flight logs (.ulg) to review.", valueName: "log"))

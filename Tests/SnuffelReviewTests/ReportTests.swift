@@ -60,7 +60,7 @@ struct ReportTests {
         #expect(html.contains("<b>rejected</b>"))
     }
 
-    @Test("the signature check says intact, truncated or ALTERED (with --key and without), and a store's marks appear")
+    @Test("the signature check says intact (with --key and without), signed with another key, truncated or ALTERED, and a store's marks appear")
     func signatureAndMarks() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
@@ -82,6 +82,9 @@ struct ReportTests {
         let own = try signature(log, key: nil)
         #expect(own.contains(">intact<") && own.contains("the key the log records"), "\(own)")
 
+        #expect(try Files.run(["keygen", "--out", dir + "/other.key"]).status == 0)
+        let other = try signature(log, key: dir + "/other.key.pub")
+        #expect(other.contains(">signed with another key<"), "\(other)")
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: log)))
         let cut = dir + "/cut.ulg"
         try Data(bytes[..<(bytes.count * 2 / 3)]).write(to: URL(fileURLWithPath: cut))
