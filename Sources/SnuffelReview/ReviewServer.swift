@@ -92,20 +92,20 @@ public struct ReviewSettings: Sendable {
 /// re-run detection with other settings.
 ///
 /// Security: by default it listens on 127.0.0.1 only; elsewhere it requires the access
-/// token. State-changing requests (POST) need the page's CSRF token in `X-CSRF-Token`, an
+/// token. State-changing requests (POST) need the session cookie and that session's CSRF
+/// token (given in its pages) in `X-CSRF-Token`, an
 /// `Origin` (or `Referer`) of the app itself and a JSON body; the Host header must name the
 /// app (against DNS rebinding) when it listens on loopback. It serves no files: logs are
 /// addressed by their index among those given, so nothing else can be read.
 public struct ReviewServer: Sendable {
     public let flights: [ReviewedFlight]
     public let settings: ReviewSettings
-    /// The token the pages send back with each change (random per run of the app).
-    public let csrfToken: String
+    /// The browser sessions and their CSRF tokens.
+    public let sessions = ReviewSessions()
 
     public init(flights: [ReviewedFlight], settings: ReviewSettings) {
         self.flights = flights
         self.settings = settings
-        csrfToken = ReviewSettings.makeToken()
     }
 
     /// Runs the app until cancelled (or, with `stopOnSignals`, until SIGTERM or SIGINT).
@@ -114,7 +114,7 @@ public struct ReviewServer: Sendable {
     ///   - onRunning: Called with the port once it is listening.
     public func run(stopOnSignals: Bool = false, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let router = Router()
-        router.add(middleware: ReviewGuard(settings: settings, csrfToken: csrfToken))
+        router.add(middleware: ReviewGuard(settings: settings, sessions: sessions))
         addRoutes(to: router)
         var app = Application(
             router: router,
@@ -162,13 +162,23 @@ public struct ReviewServer: Sendable {
         router.get("/static/review.css") { _, _ in
             Self.response(type: "text/css; charset=utf-8", ReviewPage.css)
         }
-        router.get("/flight/:flight") { _, context in
+        router.get("/flight/:flight") { request, context in
             guard let flight = flight(context), let index = Int(context.parameters.get("flight") ?? "") else {
                 return Self.problem(.notFound, "no such flight")
             }
+            // The browser's session (opened here when it has none) and its CSRF token.
+            let known = request.cookies[ReviewSessions.cookie].flatMap { cookie in
+                sessions.token(session: cookie.value).map { (id: cookie.value, token: $0) }
+            }
+            let session = known ?? sessions.open()
             let marks = (try? flight.store.marks()) ?? [:]
-            return Self.response(type: "text/html; charset=utf-8", ReviewPage.flight(
-                flight, index: index, marks: marks, csrfToken: csrfToken, reviewer: settings.reviewer, tileURL: settings.tileURL))
+            var response = Self.response(type: "text/html; charset=utf-8", ReviewPage.flight(
+                flight, index: index, marks: marks, csrfToken: session.token, reviewer: settings.reviewer, tileURL: settings.tileURL))
+            if known == nil {
+                response.headers.append(HTTPFields.Element(
+                    name: .setCookie, value: "\(ReviewSessions.cookie)=\(session.id); Path=/; HttpOnly; SameSite=Strict"))
+            }
+            return response
         }
         router.get("/flight/:flight/data.json") { _, context in
             guard let flight = flight(context) else { return Self.problem(.notFound, "no such flight") }
@@ -245,13 +255,43 @@ public struct ReviewServer: Sendable {
     }
 }
 
+/// The browser sessions of a review app: a random id in an HttpOnly, SameSite=Strict cookie,
+/// and the CSRF token that the session's pages send back with each change.
+public final class ReviewSessions: @unchecked Sendable {
+    /// The session cookie's name.
+    public static let cookie = "snuffel_session"
+    /// The most sessions kept; the oldest are forgotten beyond that (their pages reload).
+    static let limit = 10_000
+    // Guards `tokens` and `order`: requests arrive on many threads.
+    private let lock = NSLock()
+    private var tokens: [String: String] = [:]
+    private var order: [String] = []
+
+    /// The CSRF token of a session, or nil for an unknown one.
+    public func token(session: String) -> String? {
+        lock.withLock { tokens[session] }
+    }
+
+    /// Opens a new session.
+    /// - Returns: Its id (for the cookie) and its CSRF token (for the page).
+    public func open() -> (id: String, token: String) {
+        let id = ReviewSettings.makeToken(), token = ReviewSettings.makeToken()
+        lock.withLock {
+            tokens[id] = token
+            order.append(id)
+            if order.count > Self.limit { tokens[order.removeFirst()] = nil }
+        }
+        return (id, token)
+    }
+}
+
 /// Lets a request in or refuses it: the access token when the app listens beyond this
-/// machine, the Host header on loopback, and for state changes the Origin, the CSRF token
-/// and a JSON body.
+/// machine, the Host header on loopback, and for state changes the Origin, the session's
+/// CSRF token and a JSON body.
 struct ReviewGuard: RouterMiddleware {
     typealias Context = BasicRequestContext
     let settings: ReviewSettings
-    let csrfToken: String
+    let sessions: ReviewSessions
     static let cookie = "snuffel_token"
     // Both names are valid header names; the initialiser only refuses invalid ones.
     static let csrfHeader = HTTPFields.Element.Name("X-CSRF-Token") ?? .authorization
@@ -300,8 +340,9 @@ struct ReviewGuard: RouterMiddleware {
             guard let origin, origin == "http://\(host)" else {
                 return ReviewServer.problem(.forbidden, "cross-site request refused: the Origin is not this app")
             }
-            guard let sent = request.headers[ReviewGuard.csrfHeader], Self.same(sent, csrfToken) else {
-                return ReviewServer.problem(.forbidden, "cross-site request refused: missing or wrong X-CSRF-Token")
+            guard let session = request.cookies[ReviewSessions.cookie]?.value, let expected = sessions.token(session: session),
+                  let sent = request.headers[ReviewGuard.csrfHeader], Self.same(sent, expected) else {
+                return ReviewServer.problem(.forbidden, "cross-site request refused: no session, or a missing or wrong X-CSRF-Token (reload the page)")
             }
             guard request.headers[.contentType]?.hasPrefix("application/json") == true else {
                 return ReviewServer.problem(.unsupportedMediaType, "send JSON (Content-Type: application/json)")
@@ -312,7 +353,7 @@ struct ReviewGuard: RouterMiddleware {
         csp += settings.tileURL == nil ? "; img-src 'self' data:" : "; img-src 'self' data: https: http:"
         response.headers[.contentSecurityPolicy] = csp
         response.headers[ReviewGuard.referrerPolicy] = "no-referrer"
-        if let setCookie { response.headers[.setCookie] = setCookie }
+        if let setCookie { response.headers.append(HTTPFields.Element(name: .setCookie, value: setCookie)) }
         return response
     }
 }

@@ -16,7 +16,11 @@ struct ReviewHTTPTests {
         #expect(index.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
         let page = try await RawHTTP.send(port: review.port, "/flight/0")
         #expect(page.status == 200)
-        #expect(page.body.contains(#"<meta name="csrf-token" content="\#(review.server.csrfToken)">"#))
+        let session = try #require(RunningReview.session(of: page))
+        #expect(session.token.count == 32 && page.header("Set-Cookie")?.contains("HttpOnly; SameSite=Strict") == true)
+        let again = try await RawHTTP.send(port: review.port, "/flight/0", headers: ["Cookie": session.cookie])
+        #expect(again.header("Set-Cookie") == nil && again.body.contains(#"<meta name="csrf-token" content="\#(session.token)">"#),
+                "the session keeps its token")
         #expect(page.body.contains(#"id="map""#) && page.body.contains(#"id="plot""#) && page.body.contains(#"id="detection-list""#))
         let data = try await RawHTTP.send(port: review.port, "/flight/0/data.json")
         let view = try JSONDecoder().decode(FlightView.self, from: Data(data.body.utf8))
@@ -26,17 +30,22 @@ struct ReviewHTTPTests {
         await review.stop()
     }
 
-    @Test("changes need the app's own Origin, the CSRF token and a JSON body; the Host must be the app's (DNS rebinding)")
+    @Test("changes need the app's own Origin, the session's cookie and CSRF token, and a JSON body; the Host must be the app's (DNS rebinding)")
     func crossSite() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let review = try await RunningReview.start(logs: [try scratch.flight()])
         let body = #"{"sequence":2,"verdict":"confirmed","note":"x"}"#
         let own = "http://127.0.0.1:\(review.port)"
-        func post(_ headers: [String: String]) async throws -> Int {
-            try await RawHTTP.send(port: review.port, "/flight/0/marks", method: "POST", headers: headers, body: body).status
+        let (cookie, token) = try await review.session()
+        let other = try await review.session()
+        func post(_ headers: [String: String], cookie: String? = cookie) async throws -> Int {
+            var all = headers
+            if let cookie { all["Cookie"] = cookie }
+            return try await RawHTTP.send(port: review.port, "/flight/0/marks", method: "POST", headers: all, body: body).status
         }
-        let token = review.server.csrfToken
+        #expect(try await post(["Origin": own, "X-CSRF-Token": token, "Content-Type": "application/json"], cookie: nil) == 403, "no session")
+        #expect(try await post(["Origin": own, "X-CSRF-Token": other.token, "Content-Type": "application/json"]) == 403, "another session's token")
         #expect(try await post(["X-CSRF-Token": token, "Content-Type": "application/json"]) == 403, "no Origin")
         #expect(try await post(["Origin": "http://evil.example", "X-CSRF-Token": token, "Content-Type": "application/json"]) == 403)
         #expect(try await post(["Referer": "http://evil.example/page", "X-CSRF-Token": token, "Content-Type": "application/json"]) == 403)
@@ -70,7 +79,7 @@ struct ReviewHTTPTests {
         #expect(try await RawHTTP.send(port: review.port, "/flight/0", headers: ["Cookie": pair]).status == 200)
         #expect(try await RawHTTP.send(port: review.port, "/flight/0/data.json", headers: ["Authorization": "Bearer \(token)"]).status == 200)
         let post = try await RawHTTP.send(port: review.port, "/flight/0/marks", method: "POST", headers: [
-            "Origin": "http://127.0.0.1:\(review.port)", "X-CSRF-Token": review.server.csrfToken, "Content-Type": "application/json",
+            "Origin": "http://127.0.0.1:\(review.port)", "X-CSRF-Token": "any", "Content-Type": "application/json",
         ], body: #"{"sequence":2,"verdict":"unsure","note":""}"#)
         #expect(post.status == 401, "a change needs the token as well")
         await review.stop()

@@ -212,10 +212,27 @@ struct RunningReview {
         _ = try? await task.value
     }
 
-    /// A state-changing request as the page sends it: own Origin, CSRF token, JSON.
+    /// The session cookie (`name=value`) and CSRF token a page hands out, when it does.
+    static func session(of page: HTTPReply) -> (cookie: String, token: String)? {
+        guard let cookie = page.header("Set-Cookie")?.split(separator: ";").first,
+              let start = page.body.range(of: #"<meta name="csrf-token" content=""#),
+              let end = page.body[start.upperBound...].firstIndex(of: "\"") else { return nil }
+        return (String(cookie), String(page.body[start.upperBound..<end]))
+    }
+
+    /// Opens a session as a browser does, by loading a flight's page.
+    func session() async throws -> (cookie: String, token: String) {
+        let page = try await RawHTTP.send(port: port, "/flight/0")
+        guard let session = Self.session(of: page) else { throw RawHTTP.Failure(description: "the page opened no session") }
+        return session
+    }
+
+    /// A state-changing request as the page sends it: session cookie, own Origin, the
+    /// session's CSRF token, JSON.
     func post(_ path: String, _ body: String) async throws -> HTTPReply {
-        try await RawHTTP.send(port: port, path, method: "POST", headers: [
-            "Origin": "http://127.0.0.1:\(port)", "X-CSRF-Token": server.csrfToken, "Content-Type": "application/json",
+        let (cookie, token) = try await session()
+        return try await RawHTTP.send(port: port, path, method: "POST", headers: [
+            "Cookie": cookie, "Origin": "http://127.0.0.1:\(port)", "X-CSRF-Token": token, "Content-Type": "application/json",
         ], body: body)
     }
 }
