@@ -270,6 +270,15 @@ struct ReviewBrowserTests {
             var map_moved: Bool
             var map_dot_selected: [String]
             var tiles: [String]
+            var rows_shown_reviewed: [String]
+            var rows_shown_not_reviewed: [String]
+            var rows_shown_confidence: [String]
+
+            enum CodingKeys: String, CodingKey {
+                case mark, audit, selected_rows, selected_spans, cursor_moved, rows_shown_for_solvent, map_dots_hidden_for_solvent
+                case after_span_click_rows, map_moved, map_dot_selected, tiles, rows_shown_reviewed, rows_shown_not_reviewed
+                case rows_shown_confidence = "rows_shown_confidence_0.7"
+            }
         }
         let seen = try JSONDecoder().decode(Seen.self, from: Data(output.utf8))
         #expect(seen.mark.contains("rejected") && seen.mark.contains("a farmer spraying"), "\(seen.mark)")
@@ -278,6 +287,8 @@ struct ReviewBrowserTests {
         #expect(seen.after_span_click_rows == ["5"] && seen.map_dot_selected == ["5"] && seen.map_moved)
         #expect(!seen.tiles.isEmpty && seen.tiles.count <= 64)
         #expect(seen.tiles.allSatisfy { $0.hasPrefix("https://tiles.invalid/1") && $0.hasSuffix(".png") && !$0.contains("{") }, "\(seen.tiles)")
+        #expect(seen.rows_shown_reviewed == ["2"] && seen.rows_shown_not_reviewed == ["0", "1", "3", "4", "5", "6"])
+        #expect(seen.rows_shown_confidence == ["2"], "only detection 2 has a confidence of 0.7 or more")
         #expect(seen.rows_shown_for_solvent == 3 && seen.map_dots_hidden_for_solvent == 4, "\(output)")
         #expect(Browser.pngSize(Array(try Data(contentsOf: URL(fileURLWithPath: shot))))?.width == 1400)
 

@@ -7,7 +7,7 @@ Usage:
 Opens URL (a flight's page of `snuffel review`), waits for its script, types NOTE into the
 row of detection SEQUENCE and clicks the VERDICT button, waits until the row shows the
 stored mark; clicks detection 0 on the map and reads which list row and plot span are
-selected and where the plot's cursor is; filters the list by the class `solvent`; saves a
+selected and where the plot's cursor is; filters the list by the class `solvent`, by review and by confidence (0.7); saves a
 screenshot; clicks detection 5's span on the plot and reads what the map and list select;
 ticks the online map (when the app has a tile URL) and lists the tiles laid. Prints JSON of what it saw on stdout.
 
@@ -83,6 +83,18 @@ try:
     rows = driver.find_elements(By.CSS_SELECTOR, "tr.detection-row")
     seen["rows_shown_for_solvent"] = sum(1 for r in rows if r.is_displayed())
     seen["map_dots_hidden_for_solvent"] = len(driver.find_elements(By.CSS_SELECTOR, "g.detection.filtered"))
+    def shown():
+        return [r.get_attribute("data-seq") for r in driver.find_elements(By.CSS_SELECTOR, "tr.detection-row") if r.is_displayed()]
+    Select(driver.find_element(By.ID, "filter-class")).select_by_value("")
+    Select(driver.find_element(By.ID, "filter-reviewed")).select_by_value("yes")
+    seen["rows_shown_reviewed"] = shown()
+    Select(driver.find_element(By.ID, "filter-reviewed")).select_by_value("no")
+    seen["rows_shown_not_reviewed"] = shown()
+    Select(driver.find_element(By.ID, "filter-reviewed")).select_by_value("")
+    least = driver.find_element(By.ID, "filter-confidence")
+    least.clear()
+    least.send_keys("0.7")
+    seen["rows_shown_confidence_0.7"] = shown()
     driver.save_screenshot(screenshot)
 finally:
     driver.quit()
