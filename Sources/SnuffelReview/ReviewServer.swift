@@ -251,7 +251,7 @@ public struct ReviewServer: Sendable {
 
     struct MarksOut: Encodable {
         var marks: [ReviewMark]
-        var audit: [ReviewStore.AuditEntry]
+        var audit: [ReviewAuditEntry]
     }
 }
 

@@ -26,19 +26,6 @@ public final class ReviewStore: Sendable {
     public let path: String
     let queue: DatabaseQueue
 
-    /// One row of the audit trail.
-    public struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-        public static let databaseTableName = "audit"
-        public var id: Int64?
-        public var time: String
-        public var reviewer: String
-        public var sequence: Int
-        public var oldVerdict: String?
-        public var newVerdict: String
-        public var oldNote: String?
-        public var newNote: String
-    }
-
     struct MarkRow: Codable, FetchableRecord, PersistableRecord {
         static let databaseTableName = "mark"
         var sequence: Int
@@ -105,23 +92,31 @@ public final class ReviewStore: Sendable {
         }
     }
 
-    /// The current marks, by detection sequence number, of a log's store, read-only;
-    /// empty when the log has no store.
+    /// The current marks (by detection sequence number) and the audit trail of a log's
+    /// store, opened read-only; empty when the log has no store.
     /// - Throws: ``ReviewStoreError`` when the store exists but cannot be read.
-    public static func marks(ofLog log: String) throws(ReviewStoreError) -> [Int: ReviewMark] {
+    public static func review(ofLog log: String) throws(ReviewStoreError) -> (marks: [Int: ReviewMark], audit: [ReviewAuditEntry]) {
         let path = Self.path(forLog: log)
-        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        guard FileManager.default.fileExists(atPath: path) else { return ([:], []) }
         do {
             var configuration = Configuration()
             configuration.readonly = true
             let queue = try DatabaseQueue(path: path, configuration: configuration)
-            return try queue.read(Self.marks)
+            return try queue.read { db in (try Self.currentMarks(db), try Self.audit(db, sequence: nil)) }
         } catch {
             throw ReviewStoreError(path, error)
         }
     }
 
-    static func marks(_ db: Database) throws -> [Int: ReviewMark] {
+    static func audit(_ db: Database, sequence: Int?) throws -> [ReviewAuditEntry] {
+        // Decoded by column name (throwing on a damaged row, never trapping).
+        if let sequence {
+            return try ReviewAuditEntry.fetchAll(db, sql: "SELECT * FROM audit WHERE sequence = ? ORDER BY id", arguments: [sequence])
+        }
+        return try ReviewAuditEntry.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id")
+    }
+
+    static func currentMarks(_ db: Database) throws -> [Int: ReviewMark] {
         var out: [Int: ReviewMark] = [:]
         for row in try MarkRow.fetchAll(db) {
             guard let verdict = ReviewMark.Verdict(rawValue: row.verdict) else { continue }
@@ -133,20 +128,16 @@ public final class ReviewStore: Sendable {
     /// The current marks by detection sequence number.
     public func marks() throws(ReviewStoreError) -> [Int: ReviewMark] {
         do {
-            return try queue.read(Self.marks)
+            return try queue.read(Self.currentMarks)
         } catch {
             throw ReviewStoreError(path, error)
         }
     }
 
     /// The audit trail, oldest first; of one detection when `sequence` is given.
-    public func audit(sequence: Int? = nil) throws(ReviewStoreError) -> [AuditEntry] {
+    public func audit(sequence: Int? = nil) throws(ReviewStoreError) -> [ReviewAuditEntry] {
         do {
-            return try queue.read { db in
-                var request = AuditEntry.order(Column("id"))
-                if let sequence { request = request.filter(Column("sequence") == sequence) }
-                return try request.fetchAll(db)
-            }
+            return try queue.read { db in try Self.audit(db, sequence: sequence) }
         } catch {
             throw ReviewStoreError(path, error)
         }
@@ -161,10 +152,12 @@ public final class ReviewStore: Sendable {
                 let old = try MarkRow.fetchOne(db, key: mark.sequence)
                 try MarkRow(sequence: mark.sequence, verdict: mark.verdict.rawValue, note: mark.note, reviewer: mark.reviewer, time: mark.time)
                     .save(db)
-                try AuditEntry(
-                    id: nil, time: mark.time, reviewer: mark.reviewer, sequence: mark.sequence, oldVerdict: old?.verdict,
-                    newVerdict: mark.verdict.rawValue, oldNote: old?.note, newNote: mark.note
-                ).insert(db)
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit (time, reviewer, sequence, oldVerdict, newVerdict, oldNote, newNote)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [mark.time, mark.reviewer, mark.sequence, old?.verdict, mark.verdict.rawValue, old?.note, mark.note])
             }
             return mark
         } catch {
@@ -172,3 +165,6 @@ public final class ReviewStore: Sendable {
         }
     }
 }
+
+/// Audit rows are read straight into the report's type (its fields are the table's columns).
+extension ReviewAuditEntry: FetchableRecord {}

@@ -72,14 +72,14 @@ struct ReportCommand: ParsableCommand {
         let (result, _, view) = try FlightView.replay(path: log, options: options) { progress.update(fraction: $0) }
         progress.done()
         let integrity = try Self.integrity(of: log, key: key)
-        let marks: [Int: ReviewMark]
+        let review: (marks: [Int: ReviewMark], audit: [ReviewAuditEntry])
         do {
-            marks = try ReviewStore.marks(ofLog: log)
+            review = try ReviewStore.review(ofLog: log)
         } catch {
             throw Failure(error.description)
         }
         let report = FlightReport(
-            view: view, integrity: integrity, configuration: result.configuration, marks: marks,
+            view: view, integrity: integrity, configuration: result.configuration, marks: review.marks, audit: review.audit,
             generated: isoUTCNow())
         do {
             try report.html().write(toFile: out, atomically: true, encoding: .utf8)

@@ -31,6 +31,7 @@ struct ReportTests {
         }
         #expect(html.contains("not signed"))
         #expect(html.contains("None taken: the log records no evidence samples."))
+        #expect(html.contains("No detection has been reviewed"))
         #expect(html.contains("Settings and calibration used") && html.contains("[detection]"), "the payload configuration is quoted")
         // Self-contained: nothing is fetched (the SVG namespace is a name, not a fetch).
         let stripped = html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "")
@@ -99,12 +100,15 @@ struct ReportTests {
         // A mark made in the review store shows in the next report.
         let digest = try #require(try Peer.run(["sha256sum", log], install: "coreutils").get().stdout.split(separator: " ").first)
         let store = try ReviewStore(log: log, logSHA256: String(digest))
+        try store.mark(ReviewMark(sequence: 1, verdict: .unsure, note: "", reviewer: "A. Bakker", time: "2026-11-25T11:00:00Z"))
         try store.mark(ReviewMark(sequence: 1, verdict: .confirmed, note: "smelled it on site", reviewer: "J. Jansen", time: "2026-11-25T12:00:00Z"))
         let out = dir + "/marked.html"
         #expect(try Files.run(["report", log, "--out", out]).status == 0)
         let html = try String(contentsOfFile: out, encoding: .utf8)
         #expect(html.contains("<b>confirmed</b> by J. Jansen on 2026-11-25T12:00:00Z: smelled it on site"))
         #expect(html.contains("1 reviewed"))
+        #expect(html.contains("<tr><td>2026-11-25T11:00:00Z</td><td>A. Bakker</td><td>1</td><td>– → unsure</td><td></td></tr>"))
+        #expect(html.contains("<tr><td>2026-11-25T12:00:00Z</td><td>J. Jansen</td><td>1</td><td>unsure → confirmed</td><td> → smelled it on site</td></tr>"))
     }
 
     @Test("a missing or garbage log is refused with a message naming the file and the reason")

@@ -73,6 +73,30 @@ public struct ReviewMark: Codable, Sendable, Equatable {
     }
 }
 
+/// One change of a mark, as the review store's audit trail records it.
+public struct ReviewAuditEntry: Codable, Sendable, Equatable {
+    /// When, ISO 8601 UTC, and who.
+    public var time: String
+    public var reviewer: String
+    /// The detection's sequence number.
+    public var sequence: Int
+    /// The verdict and note before (nil for the first mark) and after.
+    public var oldVerdict: String?
+    public var newVerdict: String
+    public var oldNote: String?
+    public var newNote: String
+
+    public init(time: String, reviewer: String, sequence: Int, oldVerdict: String?, newVerdict: String, oldNote: String?, newNote: String) {
+        self.time = time
+        self.reviewer = reviewer
+        self.sequence = sequence
+        self.oldVerdict = oldVerdict
+        self.newVerdict = newVerdict
+        self.oldNote = oldNote
+        self.newNote = newNote
+    }
+}
+
 /// The report of a flight: one HTML file that opens without a network, with the map and
 /// plots as inline SVG.
 public struct FlightReport: Sendable {
@@ -82,14 +106,20 @@ public struct FlightReport: Sendable {
     public var configuration: PayloadConfiguration
     /// The current mark of each detection (by sequence number).
     public var marks: [Int: ReviewMark]
+    /// Every change of a mark, oldest first.
+    public var audit: [ReviewAuditEntry]
     /// When the report was made, ISO 8601 UTC.
     public var generated: String
 
-    public init(view: FlightView, integrity: LogIntegrity, configuration: PayloadConfiguration, marks: [Int: ReviewMark], generated: String) {
+    public init(
+        view: FlightView, integrity: LogIntegrity, configuration: PayloadConfiguration, marks: [Int: ReviewMark],
+        audit: [ReviewAuditEntry] = [], generated: String
+    ) {
         self.view = view
         self.integrity = integrity
         self.configuration = configuration
         self.marks = marks
+        self.audit = audit
         self.generated = generated
     }
 
@@ -201,6 +231,19 @@ public struct FlightReport: Sendable {
                     <td>\(s.detections.map(String.init).joined(separator: ", "))</td></tr>
 
                     """
+            }
+            h += "</table>\n"
+        }
+        // Who judged what, and every change since.
+        h += ##"<h2 id="review-audit">Review audit trail</h2>"##
+        if audit.isEmpty {
+            h += "<p>No detection has been reviewed (with <code>snuffel review</code>).</p>\n"
+        } else {
+            h += "<table class=\"audit\"><tr><th>when (UTC)</th><th>who</th><th>#</th><th>verdict</th><th>note</th></tr>\n"
+            for a in audit {
+                let note = a.oldNote.map { $0 == a.newNote ? e(a.newNote) : "\(e($0)) → \(e(a.newNote))" } ?? e(a.newNote)
+                h += "<tr><td>\(e(a.time))</td><td>\(e(a.reviewer))</td><td>\(a.sequence)</td>"
+                    + "<td>\(e(a.oldVerdict ?? "–")) → \(e(a.newVerdict))</td><td>\(note)</td></tr>\n"
             }
             h += "</table>\n"
         }
