@@ -185,8 +185,12 @@ enum Chromium {
         } catch {
             throw Failure("cannot start \(browser): \(error.localizedDescription)")
         }
+        // A browser that hangs (no display server it insists on, a locked profile) is ended.
+        let watchdog = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        watchdog.cancel()
         guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: target) else {
             throw Failure("\(browser) could not print \(html) to \(pdf) (status \(process.terminationStatus)): "
                 + message.split(separator: "\n").suffix(3).joined(separator: "; "))

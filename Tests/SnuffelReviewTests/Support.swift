@@ -64,15 +64,17 @@ enum Files {
 enum Browser {
     static let install = "apt-get install chromium"
     static let flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars"]
+    /// A browser that hangs is ended (coreutils' timeout) rather than holding the test run.
+    static let browser = ["timeout", "120", "chromium"]
 
     /// The page's DOM after its scripts ran at load.
     static func dom(_ url: String) throws -> String {
-        try Peer.run(["chromium"] + flags + ["--dump-dom", url], install: install).get().stdout
+        try Peer.run(browser + flags + ["--dump-dom", url], install: install).get().stdout
     }
 
     /// A screenshot of the page; returns the PNG's bytes.
     static func screenshot(_ url: String, to path: String, width: Int = 1200, height: Int = 2000) throws -> [UInt8] {
-        _ = try Peer.run(["chromium"] + flags + ["--screenshot=\(path)", "--window-size=\(width),\(height)", url], install: install).get()
+        _ = try Peer.run(browser + flags + ["--screenshot=\(path)", "--window-size=\(width),\(height)", url], install: install).get()
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
