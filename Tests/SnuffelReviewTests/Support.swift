@@ -67,13 +67,23 @@ enum Browser {
     /// A browser that hangs is ended (coreutils' timeout) rather than holding the test run.
     static let browser = ["timeout", "120", "chromium"]
 
+    /// Fails saying what to install when there is no Chromium (`timeout` would only say 127).
+    static func require() throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        guard path.split(separator: ":").contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/chromium") }) else {
+            throw Peer.Failure(description: "chromium is not installed. Run scripts/test, which installs it (\(install)); or set SNUFFEL_SKIP_PEERS=1 to skip.")
+        }
+    }
+
     /// The page's DOM after its scripts ran at load.
     static func dom(_ url: String) throws -> String {
-        try Peer.run(browser + flags + ["--dump-dom", url], install: install).get().stdout
+        try require()
+        return try Peer.run(browser + flags + ["--dump-dom", url], install: install).get().stdout
     }
 
     /// A screenshot of the page; returns the PNG's bytes.
     static func screenshot(_ url: String, to path: String, width: Int = 1200, height: Int = 2000) throws -> [UInt8] {
+        try require()
         _ = try Peer.run(browser + flags + ["--screenshot=\(path)", "--window-size=\(width),\(height)", url], install: install).get()
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
