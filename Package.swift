@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         // Ed25519 and SHA-256 for the signed flight log (SnuffelSigning only).
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        // The review web app (SnuffelReview only): HTTP server, and SQLite for the marks.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         .target(
@@ -89,12 +92,22 @@ let package = Package(
             name: "SnuffelSigning",
             dependencies: ["SnuffelWire", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // `snuffel review`: the local web app (Hummingbird) and the review marks with their
+        // audit trail (SQLite through GRDB). The only target that links either.
+        .target(
+            name: "SnuffelReview",
+            dependencies: [
+                "SnuffelCore", "SnuffelGeo", "SnuffelGround", "SnuffelSigning",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // Runs peer programs (ogrinfo, xmllint, Python scripts) for tests.
         .target(name: "SnuffelPeerTesting"),
         .executableTarget(
             name: "snuffel",
             dependencies: [
-                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol", "SnuffelHardware", "SnuffelSigning",
+                "SnuffelCore", "SnuffelConfig", "SnuffelWire", "SnuffelGeo", "SnuffelGround", "BridgeProtocol", "SnuffelHardware", "SnuffelSigning", "SnuffelReview",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -144,6 +157,12 @@ let package = Package(
         .testTarget(
             name: "SnuffelGroundTests",
             dependencies: ["SnuffelGround", "SnuffelConfig", "SnuffelCore", "SnuffelGeo", "SnuffelSim", "SnuffelWire", "SnuffelPeerTesting", "SnuffelTestSupport"]
+        ),
+        // `snuffel report` and `snuffel review`: the report's content, the web app over HTTP,
+        // its security, the marks' store, and both pages in headless Chromium.
+        .testTarget(
+            name: "SnuffelReviewTests",
+            dependencies: ["SnuffelReview", "SnuffelGround", "SnuffelCore", "SnuffelPeerTesting", "snuffel"]
         ),
     ],
     swiftLanguageModes: [.v6]

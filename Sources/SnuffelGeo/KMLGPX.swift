@@ -1,4 +1,5 @@
-/// XML text escaping shared by the KML and GPX writers (and SnuffelGround's SVG plots).
+/// XML text escaping shared by the KML and GPX writers, the calibration plots and the report's
+/// HTML and SVG.
 public enum XMLText {
     /// `&`, `<`, `>`, `"` and `'` as entities; control characters other than tab, line feed
     /// and carriage return (not allowed in XML 1.0) dropped.

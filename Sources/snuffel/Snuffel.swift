@@ -3,7 +3,7 @@ import ArgumentParser
 /// The ground tool: replays recorded sensor data through the detection pipeline and
 /// explains what it found.
 @main
-struct Snuffel: ParsableCommand {
+struct Snuffel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snuffel",
         abstract: "Find drug-lab and drug-waste signatures in gas-sensor data from sniffer drones.",
@@ -17,7 +17,7 @@ struct Snuffel: ParsableCommand {
             Start with:  snuffel replay            (replays the bundled sample flight)
             """,
         version: "0.1.0",
-        subcommands: [ReplayCommand.self, ExportCommand.self, SimulateCommand.self, EvaluateCommand.self, Signatures.self, CheckConfig.self, BridgeTool.self, ProbeCommand.self, KeygenCommand.self, VerifyCommand.self, CalibrateCommand.self],
+        subcommands: [ReplayCommand.self, ExportCommand.self, SimulateCommand.self, EvaluateCommand.self, Signatures.self, CheckConfig.self, BridgeTool.self, ProbeCommand.self, KeygenCommand.self, VerifyCommand.self, CalibrateCommand.self, ReportCommand.self, ReviewCommand.self],
         defaultSubcommand: nil
     )
 }

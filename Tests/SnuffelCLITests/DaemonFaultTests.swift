@@ -435,6 +435,16 @@ struct DaemonSamplerTests {
         }
         let text = try CLI.run(["replay", log, "--no-timeline"])
         #expect(text.stdout.contains("evidence samples (sorbent tubes) for the laboratory:"), "\(text.stdout)")
+        // The report lists them for the laboratory too.
+        let html = dir + "/report.html"
+        let report = try CLI.run(["report", log, "--out", html])
+        #expect(report.status == 0, "\(report.stderr)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        for tube in tubes {
+            let number = tube["tube"] as? Int ?? 0, detection = tube["detection"] as? Int ?? -1
+            #expect(page.contains("<td>tube \(number)</td>") && page.contains("for detection #\(detection); from 2026-"), "tube \(number) not in the report")
+        }
+        #expect(!page.contains("None taken"))
     }
 
     @Test("the operator runs a tube over MAVLink (pymavlink COMMAND_LONG): it is acknowledged, announced, logged; a second one while it runs is rejected")
