@@ -197,6 +197,16 @@ struct DaemonFaultTests {
         let object = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
         let sent = (object["positions"] as? [[String: Int]]) ?? []
         let bootUTC = try #require(object["boot_utc_us"] as? Int)
+        // What we sent, as pymavlink decoded it, means what we meant.
+        let ours = ((object["received"] as? [[String: Any]]) ?? []).filter { $0["component"] as? Int == 191 }
+        let heartbeat = ours.first { $0["type"] as? String == "HEARTBEAT" }?["fields"] as? [String: Any]
+        #expect(heartbeat?["type"] as? Int == 18 && heartbeat?["autopilot"] as? Int == 8, "MAV_TYPE_ONBOARD_CONTROLLER, MAV_AUTOPILOT_INVALID: \(heartbeat ?? [:])")
+        let values = ours.filter { $0["type"] as? String == "NAMED_VALUE_FLOAT" }.compactMap { $0["fields"] as? [String: Any] }
+        let names = Set(values.compactMap { $0["name"] as? String })
+        #expect(names.isSuperset(of: ["LOG_OK", "SENS_BAD", "AP_LINK"]), "\(names)")
+        #expect(values.contains { $0["name"] as? String == "LOG_OK" && $0["value"] as? Double == 1 })
+        let linkUp = ours.first { ($0["fields"] as? [String: Any])?["text"] as? String == "snuffeld: autopilot link up: ArduPilot, system 1" }
+        #expect((linkUp?["fields"] as? [String: Any])?["severity"] as? Int == 6, "link up is INFO")
         let log = try #require(Self.logs(in: dir).first)
         let records = try Self.records(log)
         let poses = records.compactMap { if case .pose(let p) = $0 { return p } else { return nil } }
