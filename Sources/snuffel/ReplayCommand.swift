@@ -29,7 +29,7 @@ struct ReplayCommand: ParsableCommand {
             inlet delay and the sensors' response) with an uncertainty (1σ), the compounds behind \
             it and the channels that saw it. A timeline shows each gas channel's signal.
 
-            --autopilot FILE takes the drone's positions and wind from the autopilot's own log             instead: a MAVLink telemetry log (.tlog, MAVLink 1 or 2), an ArduPilot DataFlash log             (.bin) or a PX4 ULog (.ulg), told apart by their content. Its clock is tied to UTC             (SYSTEM_TIME, GPS week and milliseconds, or the GPS's UTC time) and the sensor data's             clock by the log's clock records (CSV times are UTC already); the summary reports the             alignment.
+            --autopilot FILE takes the drone's positions and wind from the autopilot's own log instead: a MAVLink telemetry log (.tlog, MAVLink 1 or 2), an ArduPilot DataFlash log (.bin) or a PX4 ULog (.ulg), told apart by their content. Its clock is tied to UTC (SYSTEM_TIME, GPS week and milliseconds, or the GPS's UTC time) and the sensor data's clock by the log's clock records (CSV times are UTC already); the summary reports the alignment.
 
             Without a file, the bundled sample flight (flightlogs/mdma-lab.ulg) is replayed.
 

@@ -33,7 +33,7 @@ struct ConfiguredMappingTests {
         rate_hz = 2
         calibration = {}
         source = "adc"
-        source_channel = 0
+        source_channel = 2
 
         [[channels]]
         id = "pid"
