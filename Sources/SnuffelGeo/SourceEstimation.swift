@@ -442,7 +442,9 @@ struct FineMask {
     let cells: [Int]
     let slots: [Int32]
     let rowSpans: [(low: Int, high: Int)]
+    /// The rows and the columns that hold kept cells (nil: none kept).
     let rowRange: ClosedRange<Int>?
+    let columnRange: ClosedRange<Int>?
 
     /// The fine cells of `grid` whose centre lies in a kept cell of `coarse`.
     init(grid: GridMap, coarse: GridGeometry, keep: [Bool]) {
@@ -464,6 +466,8 @@ struct FineMask {
         rowSpans = spans
         let rows = spans.indices.filter { spans[$0].low <= spans[$0].high }
         rowRange = rows.first.flatMap { first in rows.last.map { first...$0 } }
+        let lows = rows.map { spans[$0].low }, highs = rows.map { spans[$0].high }
+        columnRange = lows.min().flatMap { low in highs.max().map { low...$0 } }
     }
 }
 
@@ -513,12 +517,14 @@ struct ConeModel: Sendable {
                     let farEast = o.east - ux * range, farNorth = o.north - uy * range
                     let e0 = min(o.east, farEast) - halfWidth, e1 = max(o.east, farEast) + halfWidth
                     let n0 = min(o.north, farNorth) - halfWidth, n1 = max(o.north, farNorth) + halfWidth
-                    guard let columns = cellIndices(e0, e1, origin: originEast, cell: cell, count: n),
+                    guard var columns = cellIndices(e0, e1, origin: originEast, cell: cell, count: n),
                           var rowRange = cellIndices(n0, n1, origin: originNorth, cell: cell, count: n)
                     else { continue }
-                    if let kept = mask?.rowRange {
-                        guard rowRange.overlaps(kept) else { continue }
-                        rowRange = rowRange.clamped(to: kept)
+                    // Pruned: only the looks whose cone's box meets the kept cells' box.
+                    if let mask, let keptRows = mask.rowRange, let keptColumns = mask.columnRange {
+                        guard rowRange.overlaps(keptRows), columns.overlaps(keptColumns) else { continue }
+                        rowRange = rowRange.clamped(to: keptRows)
+                        columns = columns.clamped(to: keptColumns)
                     }
                     for row in rowRange {
                         let sn = originNorth + (Double(row) + 0.5) * cell

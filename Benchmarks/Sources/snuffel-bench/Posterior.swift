@@ -66,29 +66,25 @@ struct Posterior: ParsableCommand {
             observations: small, windEast: Self.windEast, windNorth: Self.windNorth, bounds: smallBounds, settings: smallSettings)
         try writeArray(smallMap.values, to: "\(common.dir)/posterior_small_swift.f64")
 
-        var seconds: [Double] = []
-        var pruned: GridMap?
-        for _ in 0..<max(1, runs) {
-            let t0 = nanoseconds()
-            let map = SourceEstimator.posterior(
-                observations: big, windEast: Self.windEast, windNorth: Self.windNorth, bounds: bigBounds, settings: settings)
-            let t1 = nanoseconds()
-            seconds.append(Double(t1 - t0) * 1e-9)
-            pruned = map
+        /// The median-able times of `count` runs with these settings, and the last map.
+        func timed(_ settings: LocalisationSettings, runs count: Int) -> (seconds: [Double], map: GridMap?) {
+            var seconds: [Double] = []
+            var last: GridMap?
+            for _ in 0..<max(1, count) {
+                let t0 = nanoseconds()
+                let map = SourceEstimator.posterior(
+                    observations: big, windEast: Self.windEast, windNorth: Self.windNorth, bounds: bigBounds, settings: settings)
+                let t1 = nanoseconds()
+                seconds.append(Double(t1 - t0) * 1e-9)
+                last = map
+            }
+            return (seconds, last)
         }
+        let (seconds, pruned) = timed(settings, runs: runs)
         // The same looks on every cell (no pruning): the time, and what pruning costs.
         var denseSettings = settings
         denseSettings.pruning = nil
-        var denseSeconds: [Double] = []
-        var dense: GridMap?
-        for _ in 0..<max(1, denseRuns) {
-            let t0 = nanoseconds()
-            let map = SourceEstimator.posterior(
-                observations: big, windEast: Self.windEast, windNorth: Self.windNorth, bounds: bigBounds, settings: denseSettings)
-            let t1 = nanoseconds()
-            denseSeconds.append(Double(t1 - t0) * 1e-9)
-            dense = map
-        }
+        let (denseSeconds, dense) = timed(denseSettings, runs: denseRuns)
         guard let pruned, let dense,
               let p = SourceEstimator.sources(in: pruned, maximumCount: 1).first,
               let d = SourceEstimator.sources(in: dense, maximumCount: 1).first
