@@ -197,7 +197,8 @@ struct SourceEstimationTests {
         // Each look counts fully (independent draws), so that the posterior is sharp enough
         // for pruning to leave most of the grid out; with the replay's weight of 0.05 these
         // 528 looks leave every coarse cell within the margin, and pruning changes nothing.
-        let pruning = try #require(LocalisationSettings().pruning)
+        var pruning = try #require(LocalisationSettings().pruning)
+        pruning.minimumLooks = 0  // 528 looks: pruned although few
         let (pruned, dense) = try pruningCase(sourceEast: sourceEast, sourceNorth: sourceNorth, windEast: windEast,
                                               windNorth: windNorth, pruning: pruning, weight: 1)
         let cost = try pruningCost(pruned, dense)
@@ -217,7 +218,7 @@ struct SourceEstimationTests {
     @Test("pruning to the best coarse cell alone (margin 0, no ring) loses real mass and moves the radii: the check can fail")
     func pruningCanFail() throws {
         let (pruned, dense) = try pruningCase(sourceEast: -40, sourceNorth: 30, windEast: 3, windNorth: 0,
-                                              pruning: PosteriorPruning(coarseGridSize: 32, margin: 0, ring: 0), weight: 0.05)
+                                              pruning: PosteriorPruning(coarseGridSize: 32, margin: 0, ring: 0, minimumLooks: 0), weight: 0.05)
         let cost = try pruningCost(pruned, dense)
         print("pruning with margin 0, no ring: \(cost)")
         // The checks of `pruningAgreesWithDense` fail here.
@@ -229,7 +230,7 @@ struct SourceEstimationTests {
     func pruningNeedsACoarserGrid() throws {
         var settings = LocalisationSettings()
         settings.gridSize = 96
-        settings.pruning = PosteriorPruning(coarseGridSize: 64)
+        settings.pruning = PosteriorPruning(coarseGridSize: 64, minimumLooks: 0)
         let looks = lawnmowerLooks(source: (-40, 30), windEast: 3, windNorth: 0, strength: 3e4, height: 5, settings: settings, seed: 5)
         let bounds = PlaneBounds(minEast: -250, minNorth: -250, maxEast: 150, maxNorth: 150)
         let a = SourceEstimator.posterior(observations: looks, windEast: 3, windNorth: 0, bounds: bounds, settings: settings)
