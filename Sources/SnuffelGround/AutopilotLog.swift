@@ -212,13 +212,29 @@ public struct AutopilotLog: Sendable {
 
     // MARK: - Telemetry logs
 
+    /// The vehicle of a telemetry log: the system and component of its first position.
+    static func tlogVehicle(path: String) throws(ReplayError) -> (system: UInt8, component: UInt8)? {
+        var reader: TLogReader
+        do { reader = try TLogReader(contentsOfFile: path) } catch { throw ReplayError(path: path, reason: "\(error)") }
+        while let record = reader.next() {
+            switch MAVLinkMessage(frame: record.frame) {
+            case .globalPosition, .gpsRaw: return (record.frame.systemID, record.frame.componentID)
+            default: continue
+            }
+        }
+        return nil
+    }
+
     static func readTLog(path: String) throws(ReplayError) -> AutopilotLog {
+        // The vehicle is found first, so that no other system or component (a ground
+        // station's own SYSTEM_TIME, say) is read before it is known: its boot clock would
+        // look like a reboot.
+        let vehicle = try tlogVehicle(path: path)
         var reader: TLogReader
         do { reader = try TLogReader(contentsOfFile: path) } catch { throw ReplayError(path: path, reason: "\(error)") }
         var log = AutopilotLog(path: path, format: .tlog)
         // The boot of each item, in the items' order.
         var boots = Boots()
-        var vehicle: UInt8?
         var positions: [(boot: Int64, point: TrackPoint)] = [], positionBoots: [Int] = []
         var gps: [(time: UInt64, point: TrackPoint)] = [], gpsBoots: [Int] = []
         var attitudes: [(boot: Int64, AutopilotAttitude)] = [], attitudeBoots: [Int] = []
@@ -228,15 +244,10 @@ public struct AutopilotLog: Sendable {
         while let record = reader.next() {
             log.records += 1
             let frame = record.frame
-            // The vehicle is the first system that sends a position; ground stations and
-            // other systems are left out.
-            let message = MAVLinkMessage(frame: frame)
-            switch message {
-            case .globalPosition, .gpsRaw: if vehicle == nil { vehicle = frame.systemID }
-            default: break
-            }
-            if let vehicle, frame.systemID != vehicle { continue }
-            switch message {
+            // Only the vehicle's messages: ground stations, other systems and the vehicle's
+            // other components are left out.
+            if let vehicle, frame.systemID != vehicle.system || frame.componentID != vehicle.component { continue }
+            switch MAVLinkMessage(frame: frame) {
             case .systemTime(let t) where t.unixTime > 0:
                 _ = boots.boot(of: Int64(t.bootTime) * 1000)
                 boots.add(Int64(t.unixTime) - Int64(t.bootTime) * 1000, from: "SYSTEM_TIME")

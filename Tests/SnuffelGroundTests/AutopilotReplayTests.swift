@@ -155,4 +155,16 @@ struct AutopilotReplayTests {
         #expect(log.attitudes.count == Self.track.count)
         #expect(zip(log.attitudes, Self.track).allSatisfy { abs(Int64($0.utc) - Int64($1.utc)) <= 1000 })
     }
+
+    @Test("a ground station's own SYSTEM_TIME in the tlog (another boot clock) is neither a reboot nor the alignment",
+          .disabled(if: PeerScript.skipped))
+    func groundStationSystemTime() throws {
+        let log = try read("tlog", ["2", "--gcs-system-time"])
+        #expect(log.reboots == 0)
+        let alignment = try #require(log.alignment)
+        #expect(alignment.source == "SYSTEM_TIME")
+        #expect(abs(alignment.offset - Int64(Self.boot)) <= 1000 && alignment.spread <= 1000, "\(alignment)")
+        let w = try #require(worst(log), "\(log.fixes.count) fixes")
+        #expect(w.time <= 1000 && w.degrees < 1e-7, "\(w)")
+    }
 }

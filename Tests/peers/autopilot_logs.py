@@ -4,7 +4,7 @@ with the peers' readers to prove they are valid.
 
 Usage:
   autopilot_logs.py tlog OUT POSES.csv BOOT_UTC_US VERSION [--garbage] [--signed] [--no-system-time]
-                   [--gps-raw-only] [--reboot-at=INDEX]
+                   [--gps-raw-only] [--reboot-at=INDEX] [--gcs-system-time]
   autopilot_logs.py dataflash OUT POSES.csv BOOT_UTC_US [--nkf2] [--reboot-at=INDEX]
   autopilot_logs.py ulog OUT POSES.csv BOOT_UTC_US
   autopilot_logs.py crc-extra
@@ -22,7 +22,8 @@ The fallbacks a reader must cope with: --no-system-time leaves SYSTEM_TIME out o
 the tlog's own timestamps, 20 ms after each message's time, tie it to UTC); --gps-raw-only
 writes a GPS_RAW_INT (boot-clock time_usec) for every pose and no GLOBAL_POSITION_INT;
 --reboot-at=INDEX reboots the autopilot at pose INDEX: from there its boot clock starts again,
-3 s before that pose. --nkf2 writes EKF2's NKF2 wind record instead of EKF3's XKF2.
+3 s before that pose. --gcs-system-time adds the ground station's own SYSTEM_TIME (its boot
+clock an hour ahead of the autopilot's) once a second. --nkf2 writes EKF2's NKF2 wind record instead of EKF3's XKF2.
 Exit status 3: a peer is not installed.
 """
 import json
@@ -64,7 +65,8 @@ def import_mavlink(version):
     return m, mavutil
 
 
-def write_tlog(out, track, boot, version, garbage, signed, system_time=True, gps_raw_only=False, reboot_at=None):
+def write_tlog(out, track, boot, version, garbage, signed, system_time=True, gps_raw_only=False, reboot_at=None,
+               gcs_system_time=False):
     m, mavutil = import_mavlink(version)
 
     class Sink:
@@ -100,6 +102,8 @@ def write_tlog(out, track, boot, version, garbage, signed, system_time=True, gps
                 last_second = utc // 1000000
                 put(utc + latency, m.MAVLink_heartbeat_message(2, 3, 81, 0, 4, 3))
                 put(utc + latency, m.MAVLink_heartbeat_message(6, 8, 0, 0, 0, 3), gcs)
+                if gcs_system_time:
+                    put(utc + latency, m.MAVLink_system_time_message(utc, boot_ms + 3_600_000), gcs)
                 if system_time:
                     put(utc + latency, m.MAVLink_system_time_message(utc, boot_ms))
                 put(utc + latency, m.MAVLink_wind_message(270.0, 3.0, 0.25))
@@ -255,7 +259,7 @@ def main():
         if kind == "tlog":
             result = write_tlog(out, track, boot, int(sys.argv[5]), "--garbage" in sys.argv, "--signed" in sys.argv,
                                 system_time="--no-system-time" not in sys.argv, gps_raw_only="--gps-raw-only" in sys.argv,
-                                reboot_at=reboot[0] if reboot else None)
+                                reboot_at=reboot[0] if reboot else None, gcs_system_time="--gcs-system-time" in sys.argv)
         elif kind == "dataflash":
             result = write_dataflash(out, track, boot, "NKF2" if "--nkf2" in sys.argv else "XKF2",
                                      reboot[0] if reboot else None)
