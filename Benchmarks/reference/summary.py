@@ -82,6 +82,15 @@ def main():
                      f"{ratio:.0f}x", ">= 20x NumPy", status(ratio >= 20)))
         rows.append(("posterior 256x256, 1e5 looks, absolute", f"{ours:.2f} s", "", "", "< 2 s",
                      status(ours < 2) + (f" ({ours / 2:.2f}x the goal)" if ours >= 2 else "")))
+    if "swift_posterior_dense_s" in r:
+        dense, ref = r["swift_posterior_dense_s"], r.get("numpy_posterior_scaled_s", float("nan"))
+        rows.append(("posterior 256x256, same, every cell (no pruning)", f"{dense:.2f} s", f"NumPy dense {ref:.0f}",
+                     f"{ref / dense:.0f}x", "", "info"))
+    if "posterior_pruned_mass_lost" in r:
+        rows.append(("posterior pruning vs every cell: mass lost", f"{r['posterior_pruned_mass_lost']:.1e}",
+                     f"peak cell {'same' if r.get('posterior_pruned_same_peak') == 1 else 'moved %.1f m' % r['posterior_pruned_peak_shift_m']}, "
+                     f"r50 {r['posterior_pruned_r50_diff_m']:+.2f} m, r95 {r['posterior_pruned_r95_diff_m']:+.2f} m",
+                     "", "say the cost", "info"))
     if "posterior_small_maxdiff" in r:
         rows.append(("posterior 48x48 vs NumPy: max |diff|", f"{r['posterior_small_maxdiff']:.1e}",
                      f"peak {r['posterior_small_peak']:.1e}", "", "same peak cell",

@@ -142,7 +142,7 @@ public final class Pipeline {
     /// The state of a channel at its last accepted sample.
     /// - Parameter channel: index in the payload's channel list.
     public func snapshot(channel: Int) -> ChannelSnapshot? {
-        engine.pointee.snapshot(channel: channel)
+        Engine.snapshot(engine, channel: channel)
     }
 
     /// Whether an event is open (a plume is being crossed).
@@ -768,14 +768,21 @@ struct Engine {
 
     /// The state of a channel at its last accepted sample.
     /// - Parameter channel: index in the payload's channel list.
-    func snapshot(channel: Int) -> ChannelSnapshot? {
-        guard channel >= 0 && channel < laneCount else { return nil }
-        let l = lanes[channel]
-        let noise = l.noiseVariance.squareRoot()
+    ///
+    /// A static function over the engine's pointer, reading only the fields it needs: a
+    /// method on `engine.pointee`, or a copy of the lane, copied the whole engine or lane
+    /// (hundreds of bytes, with retains and releases) at each call, which cost replay more
+    /// than the snapshot itself, once a sample.
+    static func snapshot(_ engine: UnsafeMutablePointer<Engine>, channel: Int) -> ChannelSnapshot? {
+        guard channel >= 0 && channel < engine.pointee.laneCount else { return nil }
+        let l = engine.pointee.lanes + channel
+        let latestTime = engine.pointee.latestTime, staleUs = engine.pointee.staleUs
+        let noise = l.pointee.noiseVariance.squareRoot()
         return ChannelSnapshot(
-            time: l.hasSample ? l.lastTime : nil, physical: l.physical, baseline: l.level, excess: l.smooth,
-            recovered: l.recovered, noise: noise, sigma: noise > 0 ? l.recovered / noise : 0, inHit: l.inHit,
-            gasIndex: l.gasIndexValue, stale: l.hasSample && latestTime &- l.lastTime > staleUs)
+            time: l.pointee.hasSample ? l.pointee.lastTime : nil, physical: l.pointee.physical, baseline: l.pointee.level,
+            excess: l.pointee.smooth, recovered: l.pointee.recovered, noise: noise,
+            sigma: noise > 0 ? l.pointee.recovered / noise : 0, inHit: l.pointee.inHit, gasIndex: l.pointee.gasIndexValue,
+            stale: l.pointee.hasSample && latestTime &- l.pointee.lastTime > staleUs)
     }
 
     /// Whether an event is open (a plume is being crossed).

@@ -71,8 +71,15 @@ public struct AutopilotLog: Sendable {
     public var positionSource = ""
     public var attitudes: [AutopilotAttitude] = []
     public var wind: [AutopilotWind] = []
-    /// The mapping of the autopilot's clock to UTC.
+    /// The mapping of the autopilot's clock to UTC (of its first boot in the log that
+    /// could be aligned).
     public var alignment: AutopilotClockAlignment?
+    /// The mapping of each boot that could be aligned, in the log's order: more than one
+    /// when the autopilot rebooted during the log (its boot clock went back), each boot's
+    /// times being mapped by its own.
+    public var alignments: [AutopilotClockAlignment] = []
+    /// How often the autopilot rebooted during the log (telemetry and DataFlash logs).
+    public var reboots = 0
     /// Records or messages read.
     public var records = 0
     /// Bytes skipped (garbage, corrupted records, CRC failures), and the first problem
@@ -128,18 +135,34 @@ public struct AutopilotLog: Sendable {
             spread: sorted[sorted.count - 1] &- sorted[0])
     }
 
-    /// Items timed on the boot clock, with their time set to UTC; those before the epoch
-    /// are left out.
+    /// Items timed on the boot clock, with their time set to UTC by the alignment of
+    /// their boot (`alignment(i)` for item `i`); those of a boot without one, or before
+    /// the epoch, are left out.
     static func placed<T>(
-        _ items: [(boot: Int64, T)], _ alignment: AutopilotClockAlignment, _ setTime: (inout T, UInt64) -> Void
+        _ items: [(boot: Int64, T)], _ alignment: (Int) -> AutopilotClockAlignment?, _ setTime: (inout T, UInt64) -> Void
     ) -> [T] {
-        items.compactMap { boot, item in
-            utc(boot, alignment).map { time in
+        items.indices.compactMap { i in
+            let (boot, item) = items[i]
+            return alignment(i).flatMap { utc(boot, $0) }.map { time in
                 var item = item
                 setTime(&item, time)
                 return item
             }
         }
+    }
+
+    /// Items timed on the boot clock of a single boot, with their time set to UTC.
+    static func placed<T>(
+        _ items: [(boot: Int64, T)], _ alignment: AutopilotClockAlignment, _ setTime: (inout T, UInt64) -> Void
+    ) -> [T] {
+        placed(items, { _ in alignment }, setTime)
+    }
+
+    /// Sets the log's alignments from those of each boot (nil where a boot had none).
+    mutating func setAlignments(_ boots: [AutopilotClockAlignment?]) {
+        alignments = boots.compactMap { $0 }
+        alignment = alignments.first
+        reboots = max(0, boots.count - 1)
     }
 
     /// A boot-clock time in UTC µs, or nil if it falls before the epoch.
@@ -148,48 +171,109 @@ public struct AutopilotLog: Sendable {
         return t >= 0 ? UInt64(t) : nil
     }
 
+    /// The boots of an autopilot in a log, told apart by its boot clock going back, and
+    /// the clock offsets (UTC − boot time) gathered for each.
+    struct Boots {
+        /// How far a boot-clock time may lie before the latest one of the same boot (messages
+        /// of several streams are not strictly in order): further back, the autopilot rebooted.
+        static let tolerance: Int64 = 2_000_000
+        private var latest: Int64?
+        /// The boot of the latest time, counted from 0.
+        private(set) var current = 0
+        /// Per boot, per source, the offsets.
+        private var offsets: [[String: [Int64]]] = [[:]]
+
+        /// The boot (0, 1, ...) a boot-clock time belongs to; call in the log's order.
+        mutating func boot(of time: Int64) -> Int {
+            if let latest, time < latest &- Self.tolerance {
+                current += 1
+                offsets.append([:])
+                self.latest = time
+            } else {
+                latest = max(latest ?? time, time)
+            }
+            return current
+        }
+
+        /// Adds an offset (UTC − boot time, µs) from a source to the current boot.
+        mutating func add(_ offset: Int64, from source: String) { offsets[current][source, default: []].append(offset) }
+
+        /// Each boot's alignment by the first of `sources` (key, name shown) that gave it
+        /// offsets, or nil.
+        func alignments(_ sources: [(key: String, title: String)]) -> [AutopilotClockAlignment?] {
+            offsets.map { boot in
+                for source in sources {
+                    if let a = AutopilotLog.align(boot[source.key] ?? [], source: source.title) { return a }
+                }
+                return nil
+            }
+        }
+    }
+
     // MARK: - Telemetry logs
 
+    /// The vehicle of a telemetry log: the system and component of its first position.
+    static func tlogVehicle(path: String) throws(ReplayError) -> (system: UInt8, component: UInt8)? {
+        var reader: TLogReader
+        do { reader = try TLogReader(contentsOfFile: path) } catch { throw ReplayError(path: path, reason: "\(error)") }
+        while let record = reader.next() {
+            switch MAVLinkMessage(frame: record.frame) {
+            case .globalPosition, .gpsRaw: return (record.frame.systemID, record.frame.componentID)
+            default: continue
+            }
+        }
+        return nil
+    }
+
     static func readTLog(path: String) throws(ReplayError) -> AutopilotLog {
+        // The vehicle is found first, so that no other system or component (a ground
+        // station's own SYSTEM_TIME, say) is read before it is known: its boot clock would
+        // look like a reboot.
+        let vehicle = try tlogVehicle(path: path)
         var reader: TLogReader
         do { reader = try TLogReader(contentsOfFile: path) } catch { throw ReplayError(path: path, reason: "\(error)") }
         var log = AutopilotLog(path: path, format: .tlog)
-        var systemTimes: [Int64] = []
-        var receiveOffsets: [Int64] = []
-        var vehicle: UInt8?
-        var positions: [(boot: Int64, point: TrackPoint)] = []
-        var gps: [(time: UInt64, point: TrackPoint)] = []
-        var attitudes: [(boot: Int64, AutopilotAttitude)] = []
-        var covariances: [(time: UInt64, AutopilotWind)] = []
+        // The boot of each item, in the items' order.
+        var boots = Boots()
+        var positions: [(boot: Int64, point: TrackPoint)] = [], positionBoots: [Int] = []
+        var gps: [(time: UInt64, point: TrackPoint)] = [], gpsBoots: [Int] = []
+        var attitudes: [(boot: Int64, AutopilotAttitude)] = [], attitudeBoots: [Int] = []
+        var covariances: [(time: UInt64, AutopilotWind)] = [], covarianceBoots: [Int] = []
+        /// Whether a time is UTC (µs since the epoch, after 2001) rather than since boot.
+        func isUTC(_ time: UInt64) -> Bool { time > 1_000_000_000_000_000 }
         while let record = reader.next() {
             log.records += 1
             let frame = record.frame
-            // The vehicle is the first system that sends a position; ground stations and
-            // other systems are left out.
-            let message = MAVLinkMessage(frame: frame)
-            switch message {
-            case .globalPosition, .gpsRaw: if vehicle == nil { vehicle = frame.systemID }
-            default: break
-            }
-            if let vehicle, frame.systemID != vehicle { continue }
-            switch message {
+            // Only the vehicle's messages: ground stations, other systems and the vehicle's
+            // other components are left out.
+            if let vehicle, frame.systemID != vehicle.system || frame.componentID != vehicle.component { continue }
+            switch MAVLinkMessage(frame: frame) {
             case .systemTime(let t) where t.unixTime > 0:
-                systemTimes.append(Int64(t.unixTime) - Int64(t.bootTime) * 1000)
+                _ = boots.boot(of: Int64(t.bootTime) * 1000)
+                boots.add(Int64(t.unixTime) - Int64(t.bootTime) * 1000, from: "SYSTEM_TIME")
             case .globalPosition(let p):
                 let boot = Int64(p.bootTime) * 1000
-                receiveOffsets.append(Int64(clamping: record.time) - boot)
+                positionBoots.append(boots.boot(of: boot))
+                boots.add(Int64(clamping: record.time) - boot, from: "GLOBAL_POSITION_INT")
                 positions.append((boot, TrackPoint(
                     time: 0, position: GeoPosition(
                         latitude: Double(p.latitude) * 1e-7, longitude: Double(p.longitude) * 1e-7,
                         altitude: Double(p.altitude) / 1000),
                     velocityNorth: Double(p.vx) / 100, velocityEast: Double(p.vy) / 100)))
             case .gpsRaw(let g) where g.fixType >= 2:
+                if isUTC(g.time) {
+                    gpsBoots.append(boots.current)
+                } else {
+                    gpsBoots.append(boots.boot(of: Int64(clamping: g.time)))
+                    boots.add(Int64(clamping: record.time) - Int64(clamping: g.time), from: "GPS_RAW_INT")
+                }
                 gps.append((g.time, TrackPoint(
                     time: 0, position: GeoPosition(
                         latitude: Double(g.latitude) * 1e-7, longitude: Double(g.longitude) * 1e-7,
                         altitude: Double(g.altitude) / 1000),
                     horizontalAccuracy: g.horizontalAccuracy > 0 ? Double(g.horizontalAccuracy) / 1000 : nil)))
             case .attitude(let a):
+                attitudeBoots.append(boots.boot(of: Int64(a.bootTime) * 1000))
                 attitudes.append((Int64(a.bootTime) * 1000, AutopilotAttitude(
                     utc: 0, roll: Double(a.roll), pitch: Double(a.pitch), yaw: Double(a.yaw))))
             case .wind(let w):
@@ -200,6 +284,7 @@ public struct AutopilotLog: Sendable {
                     utc: record.time, north: -Double(w.speed) * cos(from), east: -Double(w.speed) * sin(from),
                     down: Double(w.speedZ)))
             case .windCovariance(let w):
+                covarianceBoots.append(isUTC(w.time) ? boots.current : boots.boot(of: Int64(clamping: w.time)))
                 covariances.append((w.time, AutopilotWind(
                     utc: 0, north: Double(w.windX), east: Double(w.windY), down: Double(w.windZ))))
             default: break
@@ -209,27 +294,33 @@ public struct AutopilotLog: Sendable {
         log.truncatedBytes = reader.truncatedByteCount ?? 0
         log.firstProblem = reader.firstError.map(\.description)
         if let error = reader.readError { throw ReplayError(path: path, reason: "\(error)") }
-        log.alignment = align(systemTimes, source: "SYSTEM_TIME")
-            ?? align(receiveOffsets, source: "tlog timestamps of GLOBAL_POSITION_INT (the ground station's clock)")
-        /// A time that is either UTC (µs since the epoch, after 2001) or since boot.
-        func utc(either time: UInt64) -> UInt64? {
-            if time > 1_000_000_000_000_000 { return time }
-            return log.alignment.flatMap { Self.utc(Int64(clamping: time), $0) }
+        // Each boot by SYSTEM_TIME, or else by the tlog's own timestamps (the ground
+        // station's clock, late by the link's delay).
+        let alignments = boots.alignments([
+            ("SYSTEM_TIME", "SYSTEM_TIME"),
+            ("GLOBAL_POSITION_INT", "tlog timestamps of GLOBAL_POSITION_INT (the ground station's clock)"),
+            ("GPS_RAW_INT", "tlog timestamps of GPS_RAW_INT (the ground station's clock)"),
+        ])
+        log.setAlignments(alignments)
+        /// A time that is either UTC or since the boot given.
+        func utc(either time: UInt64, boot: Int) -> UInt64? {
+            if isUTC(time) { return time }
+            return alignments[boot].flatMap { Self.utc(Int64(clamping: time), $0) }
         }
-        if let alignment = log.alignment {
-            if !positions.isEmpty {
-                log.positionSource = "GLOBAL_POSITION_INT"
-                log.fixes = positions.compactMap { boot, point in
-                    Self.utc(boot, alignment).map { var p = point; p.time = $0; return p }
-                }
-            }
-            log.attitudes = placed(attitudes, alignment) { $0.utc = $1 }
+        if !positions.isEmpty {
+            log.positionSource = "GLOBAL_POSITION_INT"
+            log.fixes = placed(positions, { alignments[positionBoots[$0]] }) { $0.time = $1 }
         }
+        log.attitudes = placed(attitudes, { alignments[attitudeBoots[$0]] }) { $0.utc = $1 }
         if log.fixes.isEmpty && !gps.isEmpty {
             log.positionSource = "GPS_RAW_INT"
-            log.fixes = gps.compactMap { time, point in utc(either: time).map { var p = point; p.time = $0; return p } }
+            log.fixes = gps.indices.compactMap { i in
+                utc(either: gps[i].time, boot: gpsBoots[i]).map { var p = gps[i].point; p.time = $0; return p }
+            }
         }
-        log.wind += covariances.compactMap { time, w in utc(either: time).map { var w = w; w.utc = $0; return w } }
+        log.wind += covariances.indices.compactMap { i in
+            utc(either: covariances[i].time, boot: covarianceBoots[i]).map { var w = covariances[i].1; w.utc = $0; return w }
+        }
         if log.alignment == nil && !positions.isEmpty {
             throw ReplayError(path: path, reason: "the telemetry log's positions cannot be tied to UTC: no SYSTEM_TIME with a UTC time")
         }
@@ -242,11 +333,12 @@ public struct AutopilotLog: Sendable {
         var reader: DataFlashReader
         do { reader = try DataFlashReader(contentsOfFile: path) } catch { throw ReplayError(path: path, reason: "\(error)") }
         var log = AutopilotLog(path: path, format: .dataflash)
-        var gpsOffsets: [Int64] = []
-        var pos: [(boot: Int64, TrackPoint)] = []
-        var gps: [(boot: Int64, TrackPoint)] = []
-        var attitudes: [(boot: Int64, AutopilotAttitude)] = []
-        var wind: [(boot: Int64, AutopilotWind)] = []
+        // The boot of each item, in the items' order.
+        var boots = Boots()
+        var pos: [(boot: Int64, TrackPoint)] = [], posBoots: [Int] = []
+        var gps: [(boot: Int64, TrackPoint)] = [], gpsBoots: [Int] = []
+        var attitudes: [(boot: Int64, AutopilotAttitude)] = [], attitudeBoots: [Int] = []
+        var wind: [(boot: Int64, AutopilotWind)] = [], windBoots: [Int] = []
         var windSource: String?
         while let message = reader.next() {
             log.records += 1
@@ -261,37 +353,45 @@ public struct AutopilotLog: Sendable {
             // Only the first instance of multi-instance messages (GPS I, XKF C).
             if let instance = message.number("I"), instance != 0 { continue }
             if let core = message.number("C"), core != 0 { continue }
+            let bootIndex = boots.boot(of: boot)
             switch message.name {
             case "GPS":
                 guard let status = message.number("Status"), status >= 3, let lat = message.number("Lat"),
                     let lon = message.number("Lng")
                 else { continue }
                 if let week = message.number("GWk"), let ms = message.number("GMS"), week > 0 {
-                    gpsOffsets.append(utc(gpsWeek: Int64(week), milliseconds: Int64(ms)) - boot)
+                    boots.add(utc(gpsWeek: Int64(week), milliseconds: Int64(ms)) - boot, from: "GPS")
                 }
                 let speed = message.number("Spd") ?? 0
                 let course = (message.number("GCrs") ?? 0) * .pi / 180
                 gps.append((boot, TrackPoint(
                     time: 0, position: GeoPosition(latitude: lat, longitude: lon, altitude: message.number("Alt") ?? 0),
                     velocityNorth: speed * cos(course), velocityEast: speed * sin(course))))
+                gpsBoots.append(bootIndex)
             case "POS":
                 guard let lat = message.number("Lat"), let lon = message.number("Lng") else { continue }
                 pos.append((boot, TrackPoint(
                     time: 0, position: GeoPosition(latitude: lat, longitude: lon, altitude: message.number("Alt") ?? 0))))
+                posBoots.append(bootIndex)
             case "ATT":
                 guard let roll = message.number("Roll"), let pitch = message.number("Pitch"), let yaw = message.number("Yaw")
                 else { continue }
                 let r = Double.pi / 180
                 attitudes.append((boot, AutopilotAttitude(utc: 0, roll: roll * r, pitch: pitch * r, yaw: yaw * r)))
+                attitudeBoots.append(bootIndex)
             case "XKF2", "NKF2":
                 // EKF3 (XKF2) is preferred over EKF2 (NKF2) when a log has both.
                 guard let north = message.number("VWN"), let east = message.number("VWE") else { continue }
                 if windSource == nil || message.name == "XKF2" && windSource == "NKF2" {
-                    if windSource == "NKF2" { wind.removeAll() }
+                    if windSource == "NKF2" {
+                        wind.removeAll()
+                        windBoots.removeAll()
+                    }
                     windSource = message.name
                 }
                 guard windSource == message.name else { continue }
                 wind.append((boot, AutopilotWind(utc: 0, north: north, east: east, down: 0)))
+                windBoots.append(bootIndex)
             default: break
             }
         }
@@ -299,16 +399,17 @@ public struct AutopilotLog: Sendable {
         log.truncatedBytes = reader.truncatedByteCount ?? 0
         log.firstProblem = reader.firstError.map(\.description)
         if let error = reader.readError { throw ReplayError(path: path, reason: "\(error)") }
-        log.alignment = align(gpsOffsets, source: "GPS week and ms (GPS.GWk, GPS.GMS; GPS-UTC \(gpsLeapSeconds) s)")
-        guard let alignment = log.alignment else {
+        let alignments = boots.alignments([("GPS", "GPS week and ms (GPS.GWk, GPS.GMS; GPS-UTC \(gpsLeapSeconds) s)")])
+        log.setAlignments(alignments)
+        guard log.alignment != nil else {
             if pos.isEmpty && gps.isEmpty { return log }
             throw ReplayError(path: path, reason: "the DataFlash log's positions cannot be tied to UTC: no GPS record with a 3D fix and a GPS week")
         }
-        let chosen = pos.isEmpty ? gps : pos
+        let (chosen, chosenBoots) = pos.isEmpty ? (gps, gpsBoots) : (pos, posBoots)
         log.positionSource = pos.isEmpty ? "GPS" : "POS"
-        log.fixes = placed(chosen, alignment) { $0.time = $1 }
-        log.attitudes = placed(attitudes, alignment) { $0.utc = $1 }
-        log.wind = placed(wind, alignment) { $0.utc = $1 }
+        log.fixes = placed(chosen, { alignments[chosenBoots[$0]] }) { $0.time = $1 }
+        log.attitudes = placed(attitudes, { alignments[attitudeBoots[$0]] }) { $0.utc = $1 }
+        log.wind = placed(wind, { alignments[windBoots[$0]] }) { $0.utc = $1 }
         return log
     }
 
@@ -378,7 +479,8 @@ public struct AutopilotLog: Sendable {
             }
         }
         log.truncatedBytes = reader.truncatedByteCount ?? 0
-        log.alignment = align(offsets, source: "\(gpsTopic.isEmpty ? "vehicle_gps_position" : gpsTopic).time_utc_usec")
+        // PX4 starts a new ULog file at each boot: one boot.
+        log.setAlignments([align(offsets, source: "\(gpsTopic.isEmpty ? "vehicle_gps_position" : gpsTopic).time_utc_usec")])
         guard let alignment = log.alignment else {
             if global.isEmpty && gps.isEmpty { return log }
             throw ReplayError(path: path, reason: "the ULog's positions cannot be tied to UTC: no GPS message with time_utc_usec")

@@ -151,6 +151,7 @@ public enum Localisation {
         let library = result.configuration.pipeline.library
         var remaining = hits
         // The clear looks are the same in every search: added once.
+        let settings = settings.forLooks(clear.count + hits.count)
         var cleared = PosteriorAccumulator(windEast: wind.east, windNorth: wind.north, bounds: bounds, settings: settings)
         if hits.count >= settings.minimumHits { cleared.add(clear) }
         while remaining.count >= settings.minimumHits, out.sources.count < settings.maximumSources {

@@ -335,6 +335,7 @@ public enum Replay {
         var lastTime: UInt64 = 0
 
         /// Builds the pipeline at the first data record, from what the header held.
+        @inline(never)
         func start() throws(ReplayError) -> Pipeline {
             if let pipeline { return pipeline }
             let chosen: (PayloadConfiguration, ConfigurationOrigin)
@@ -395,7 +396,11 @@ public enum Replay {
                 default: info[item.key] = text
                 }
             case .sample(let s):
-                let p = try start()
+                // The pipeline is built at the first sample; `start()` is not inlined here:
+                // it was, and then the 432-byte state it captures was copied three times a
+                // record.
+                let p: Pipeline
+                if let pipeline { p = pipeline } else { p = try start() }
                 p.process(s)
                 activity.record(s, pipeline: p, channels: channels)
                 observe?(s, p)

@@ -76,6 +76,11 @@ public struct ULogReader: Sendable {
     var formats: [String: [FormatField]] = [:]
     var definitionBytes = 0
     var subscriptions: [UInt16: Subscription] = [:]
+    /// The subscriptions of the ids below ``directIDs`` again, by id: loggers number their
+    /// subscriptions from 0, and a data message looked up in the dictionary paid for
+    /// hashing its id (a tenth of replaying a Snuffel log).
+    var subscriptionsByID: [Subscription?] = []
+    static let directIDs = 256
 
     // Output.
     var ready: [ULogRecord] = []
@@ -90,18 +95,30 @@ public struct ULogReader: Sendable {
         var name: String
     }
 
-    struct Subscription: Sendable {
-        var name: String
+    /// A class, immutable: looked up for every data message, a struct of strings and
+    /// arrays was copied field by field (a fifth of reading a sample); a reference is one
+    /// retain.
+    final class Subscription: Sendable {
+        let name: String
         /// The Snuffel topic, or nil for a topic that is skipped.
-        var topic: SnuffelTopic?
+        let topic: SnuffelTopic?
         /// The offsets of the topic's fields, in ``SnuffelTopic/fields`` order.
-        var offsets: [Int]
+        let offsets: [Int]
         /// The least payload size (after the message id) that holds all the fields.
-        var size: Int
+        let size: Int
         /// The flattened fields of a foreign topic that is read, else nil.
-        var layout: ULogTopicLayout? = nil
+        let layout: ULogTopicLayout?
         /// The subscription's multi id (instance).
-        var multiID: UInt8 = 0
+        let multiID: UInt8
+
+        init(name: String, topic: SnuffelTopic?, offsets: [Int], size: Int, layout: ULogTopicLayout? = nil, multiID: UInt8 = 0) {
+            self.name = name
+            self.topic = topic
+            self.offsets = offsets
+            self.size = size
+            self.layout = layout
+            self.multiID = multiID
+        }
     }
 
     struct PendingInfo: Sendable {
@@ -179,6 +196,8 @@ public struct ULogReader: Sendable {
         if let failure { throw failure }
         do throws(ULogError) {
             while true {
+                // Mostly a message makes one record: moved out, the queue left empty.
+                if readyIndex == 0 && ready.count == 1 { return ready.removeLast() }
                 if readyIndex < ready.count {
                     let record = ready[readyIndex]
                     readyIndex += 1
@@ -305,11 +324,12 @@ public struct ULogReader: Sendable {
                 multiID: buffer[start])
         case T.removeLogged:
             try need(2)
-            subscriptions[u16(start)] = nil
+            setSubscription(nil, id: u16(start))
         case T.data:
             try need(2)
             let id = u16(start)
-            guard let subscription = subscriptions[id] else { throw .unknownMessageID(id) }
+            let known = Int(id) < subscriptionsByID.count ? subscriptionsByID[Int(id)] : subscriptions[id]
+            guard let subscription = known else { throw .unknownMessageID(id) }
             guard let topic = subscription.topic else {
                 if let layout = subscription.layout {
                     guard size - 2 >= layout.size else {
@@ -410,13 +430,13 @@ public struct ULogReader: Sendable {
         if definitionBytes > maximumDefinitionBytes { throw .definitionsTooLarge(limit: maximumDefinitionBytes) }
         guard let fields = formats[name] else { throw .unknownFormat(ulogErrorText(name.utf8)) }
         guard let topic = SnuffelTopic(name: name) else {
-            var subscription = Subscription(name: name, topic: nil, offsets: [], size: 0, multiID: multiID)
+            var layout: ULogTopicLayout?
             if foreignTopics.contains(name) {
-                var layout = ULogTopicLayout()
-                try flatten(fields, prefix: "", at: 0, depth: 0, into: &layout)
-                subscription.layout = layout
+                var flattened = ULogTopicLayout()
+                try flatten(fields, prefix: "", at: 0, depth: 0, into: &flattened)
+                layout = flattened
             }
-            subscriptions[id] = subscription
+            setSubscription(Subscription(name: name, topic: nil, offsets: [], size: 0, layout: layout, multiID: multiID), id: id)
             return
         }
         // Offsets of the format's fields; nested types are sized, memoised.
@@ -438,7 +458,16 @@ public struct ULogReader: Sendable {
             offsets.append(found.offset)
             end = max(end, found.offset + (ULog.basicSize(required.type[...]) ?? 0))
         }
-        subscriptions[id] = Subscription(name: name, topic: topic, offsets: offsets, size: end)
+        setSubscription(Subscription(name: name, topic: topic, offsets: offsets, size: end), id: id)
+    }
+
+    /// Sets or removes the subscription of an id, in both tables.
+    private mutating func setSubscription(_ subscription: Subscription?, id: UInt16) {
+        subscriptions[id] = subscription
+        let i = Int(id)
+        guard i < Self.directIDs else { return }
+        if i >= subscriptionsByID.count { subscriptionsByID += Array(repeating: nil, count: i + 1 - subscriptionsByID.count) }
+        subscriptionsByID[i] = subscription
     }
 
     /// Adds the basic fields of `fields` to `layout`, nested types and arrays flattened

@@ -179,30 +179,35 @@ public struct ULogInfo: Sendable, Equatable {
 }
 
 /// One thing read from a ULog file.
+///
+/// The cases that are rare in a log, or large, are `indirect` (boxed): a record is then
+/// about the size of a sample, so that handing on the millions of samples of a flight
+/// copies a few words instead of the largest case (a detection: over 100 bytes, which the
+/// replay of a one-hour 16-channel log copied three times a sample).
 public enum ULogRecord: Sendable, Equatable {
     /// An info message ('I').
-    case info(ULogInfo)
+    indirect case info(ULogInfo)
     /// A multi-info message ('M') joined with the continuations that follow it. Each
     /// message that does not continue the one before starts a new record, so a key may
     /// come several times (`snuffel_channel_ids`: once per channel, in index order).
-    case multiInfo(ULogInfo)
+    indirect case multiInfo(ULogInfo)
     /// A raw sample (`snuffel_sample`).
     case sample(Sample)
-    case pose(ULogPose)
+    indirect case pose(ULogPose)
     case wind(ULogWind)
     /// A detection (`snuffel_detection`) with its channels, compounds and class scores
     /// (`snuffel_detection_channel`, `_compound`, `_score`). Its real numbers were logged
     /// as `float`. `isComplete` is false when the log ended before all its parts.
-    case detection(Detection, isComplete: Bool)
+    indirect case detection(Detection, isComplete: Bool)
     case clock(ULogClock)
     /// An evidence sample (`snuffel_tube`).
-    case tube(ULogTube)
+    indirect case tube(ULogTube)
     /// Pipeline counters (`snuffel_health`) at a time, µs.
-    case health(time: UInt64, PipelineHealth)
+    indirect case health(time: UInt64, PipelineHealth)
     /// A text message ('L' or 'C').
-    case logging(ULogLogMessage)
+    indirect case logging(ULogLogMessage)
     /// The logger dropped messages for this many milliseconds ('O').
     case dropout(milliseconds: UInt16)
     /// Data of another logger's topic named in ``ULogReader/foreignTopics``.
-    case topic(ULogTopicData)
+    indirect case topic(ULogTopicData)
 }

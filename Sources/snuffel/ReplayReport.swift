@@ -306,6 +306,13 @@ struct AutopilotOut: Encodable {
         var messages: Int
         var boot_to_utc_offset_us: Int64
         var spread_us: Int64
+
+        init(_ a: AutopilotClockAlignment) {
+            source = a.source
+            messages = a.messages
+            boot_to_utc_offset_us = a.offset
+            spread_us = a.spread
+        }
     }
     var file: String
     var format: String
@@ -315,6 +322,9 @@ struct AutopilotOut: Encodable {
     var attitudes: Int
     var wind: Int
     var alignment: Alignment?
+    /// Reboots of the autopilot during its log, and each boot's alignment (the first is `alignment`).
+    var reboots: Int
+    var boot_alignments: [Alignment]
     var sensor_to_autopilot_offset_us: Int64?
     var dropped_bytes: Int
     var truncated_bytes: Int
@@ -343,6 +353,11 @@ extension ReplayReport {
             }
             lines.append(line)
         }
+        if log.reboots > 0 {
+            lines.append("autopilot rebooted \(log.reboots) time\(log.reboots == 1 ? "" : "s") during its log: each boot's clock "
+                + "aligned on its own (" + log.alignments.map { String(format: "%.3f s", Double($0.offset) / 1e6) + " from \($0.source)" }
+                    .joined(separator: "; ") + ")")
+        }
         if log.droppedBytes > 0 || log.truncatedBytes > 0 {
             lines.append("autopilot log: \(log.droppedBytes) bytes skipped, \(log.truncatedBytes) cut at the end"
                 + (log.firstProblem.map { "; first problem at \($0)" } ?? ""))
@@ -356,9 +371,8 @@ extension ReplayReport {
             file: log.path, format: log.format.rawValue, positions: result.track.points.count,
             position_source: log.positionSource, replaced_positions: result.ownPositions, attitudes: log.attitudes.count,
             wind: result.wind.count,
-            alignment: log.alignment.map {
-                AutopilotOut.Alignment(source: $0.source, messages: $0.messages, boot_to_utc_offset_us: $0.offset, spread_us: $0.spread)
-            },
+            alignment: log.alignment.map(AutopilotOut.Alignment.init),
+            reboots: log.reboots, boot_alignments: log.alignments.map(AutopilotOut.Alignment.init),
             sensor_to_autopilot_offset_us: sensorToAutopilot, dropped_bytes: log.droppedBytes,
             truncated_bytes: log.truncatedBytes, first_problem: log.firstProblem)
     }

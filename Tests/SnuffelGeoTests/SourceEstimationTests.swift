@@ -161,4 +161,81 @@ struct SourceEstimationTests {
         #expect(map.values.allSatisfy { $0.isFinite })
         #expect(abs(map.values.reduce(0, +) - 1) < 1e-9)
     }
+
+    /// What pruning cost against the dense map: the dense probability in the cells the
+    /// pruned map left at 0, whether the highest cell is the same, and how far the source's
+    /// estimate and its 50 % / 95 % radii moved.
+    private func pruningCost(_ pruned: GridMap, _ dense: GridMap) throws
+        -> (lost: Double, samePeak: Bool, shift: Double, radius50: Double, radius95: Double, zeroCells: Int)
+    {
+        let lost = dense.values.indices.reduce(0.0) { pruned.values[$1] > 0 ? $0 : $0 + dense.values[$1] }
+        func argmax(_ v: [Double]) -> Int? { v.indices.max { v[$0] < v[$1] } }
+        let p = try #require(SourceEstimator.sources(in: pruned, maximumCount: 1).first)
+        let d = try #require(SourceEstimator.sources(in: dense, maximumCount: 1).first)
+        return (lost, argmax(pruned.values) == argmax(dense.values), hypot(p.east - d.east, p.north - d.north),
+                abs(p.radius50 - d.radius50), abs(p.radius95 - d.radius95), pruned.values.filter { $0 == 0 }.count)
+    }
+
+    private func pruningCase(sourceEast: Double, sourceNorth: Double, windEast: Double, windNorth: Double,
+                             pruning: PosteriorPruning, weight: Double) throws -> (pruned: GridMap, dense: GridMap) {
+        var settings = LocalisationSettings()
+        settings.gridSize = 128
+        settings.pruning = pruning
+        settings.observationWeight = weight
+        let looks = lawnmowerLooks(source: (sourceEast, sourceNorth), windEast: windEast, windNorth: windNorth,
+                                   strength: 3e4, height: 5, settings: settings, seed: 5)
+        let bounds = PlaneBounds(minEast: -250, minNorth: -250, maxEast: 150, maxNorth: 150)
+        let pruned = SourceEstimator.posterior(observations: looks, windEast: windEast, windNorth: windNorth, bounds: bounds, settings: settings)
+        settings.pruning = nil
+        let dense = SourceEstimator.posterior(observations: looks, windEast: windEast, windNorth: windNorth, bounds: bounds, settings: settings)
+        return (pruned, dense)
+    }
+
+    @Test("coarse-to-fine pruning (the default) agrees with every cell on the peak, the estimate and the radii",
+          arguments: [(-40.0, 30.0, 3.0, 0.0), (10.0, -60.0, 2.0, 2.0), (-70.0, -10.0, 4.0, -1.0)])
+    func pruningAgreesWithDense(sourceEast: Double, sourceNorth: Double, windEast: Double, windNorth: Double) throws {
+        // Each look counts fully (independent draws), so that the posterior is sharp enough
+        // for pruning to leave most of the grid out; with the replay's weight of 0.05 these
+        // 528 looks leave every coarse cell within the margin, and pruning changes nothing.
+        var pruning = try #require(LocalisationSettings().pruning)
+        pruning.minimumLooks = 0  // 528 looks: pruned although few
+        let (pruned, dense) = try pruningCase(sourceEast: sourceEast, sourceNorth: sourceNorth, windEast: windEast,
+                                              windNorth: windNorth, pruning: pruning, weight: 1)
+        let cost = try pruningCost(pruned, dense)
+        print("pruning vs dense, source \(sourceEast), \(sourceNorth), wind \(windEast), \(windNorth): \(cost)")
+        #expect(abs(pruned.values.reduce(0, +) - 1) < 1e-9)
+        // It did prune: most of the grid is left out.
+        #expect(cost.zeroCells > pruned.values.count / 2, "only \(cost.zeroCells) cells pruned")
+        // Tolerances: mass lost below 1e-6; the same highest cell; the estimate within
+        // 1 cm; each radius within 1 % of a cell (the radii count cells, so a single cell
+        // more or less would move them by more).
+        #expect(cost.lost < 1e-6)
+        #expect(cost.samePeak)
+        #expect(cost.shift < 0.01)
+        #expect(cost.radius50 < 0.01 * dense.cellSize && cost.radius95 < 0.01 * dense.cellSize)
+    }
+
+    @Test("pruning to the best coarse cell alone (margin 0, no ring) loses real mass and moves the radii: the check can fail")
+    func pruningCanFail() throws {
+        let (pruned, dense) = try pruningCase(sourceEast: -40, sourceNorth: 30, windEast: 3, windNorth: 0,
+                                              pruning: PosteriorPruning(coarseGridSize: 32, margin: 0, ring: 0, minimumLooks: 0), weight: 0.05)
+        let cost = try pruningCost(pruned, dense)
+        print("pruning with margin 0, no ring: \(cost)")
+        // The checks of `pruningAgreesWithDense` fail here.
+        #expect(cost.lost > 1e-2)
+        #expect(cost.radius95 >= 0.01 * dense.cellSize)
+    }
+
+    @Test("pruning is skipped when the coarse grid is not at most half the fine one: the map is the dense one")
+    func pruningNeedsACoarserGrid() throws {
+        var settings = LocalisationSettings()
+        settings.gridSize = 96
+        settings.pruning = PosteriorPruning(coarseGridSize: 64, minimumLooks: 0)
+        let looks = lawnmowerLooks(source: (-40, 30), windEast: 3, windNorth: 0, strength: 3e4, height: 5, settings: settings, seed: 5)
+        let bounds = PlaneBounds(minEast: -250, minNorth: -250, maxEast: 150, maxNorth: 150)
+        let a = SourceEstimator.posterior(observations: looks, windEast: 3, windNorth: 0, bounds: bounds, settings: settings)
+        settings.pruning = nil
+        let b = SourceEstimator.posterior(observations: looks, windEast: 3, windNorth: 0, bounds: bounds, settings: settings)
+        #expect(a.values == b.values)  // the same code path, not a computed approximation
+    }
 }

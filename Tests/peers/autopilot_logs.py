@@ -3,8 +3,9 @@
 with the peers' readers to prove they are valid.
 
 Usage:
-  autopilot_logs.py tlog OUT POSES.csv BOOT_UTC_US VERSION [--garbage] [--signed]
-  autopilot_logs.py dataflash OUT POSES.csv BOOT_UTC_US
+  autopilot_logs.py tlog OUT POSES.csv BOOT_UTC_US VERSION [--garbage] [--signed] [--no-system-time]
+                   [--gps-raw-only] [--reboot-at=INDEX] [--gcs-system-time]
+  autopilot_logs.py dataflash OUT POSES.csv BOOT_UTC_US [--nkf2] [--reboot-at=INDEX]
   autopilot_logs.py ulog OUT POSES.csv BOOT_UTC_US
   autopilot_logs.py crc-extra
 
@@ -16,6 +17,13 @@ pymavlink is imported), the records read back by pymavlink's mavutil. dataflash:
 POS, ATT and XKF2 records packed by hand, read back by pymavlink's DFReader. ulog: PX4
 topics (vehicle_global_position, vehicle_gps_position, vehicle_attitude, wind) packed by
 hand, read back by pyulog 1.3.0. Prints JSON of what the peer read back on stdout.
+
+The fallbacks a reader must cope with: --no-system-time leaves SYSTEM_TIME out of a tlog (only
+the tlog's own timestamps, 20 ms after each message's time, tie it to UTC); --gps-raw-only
+writes a GPS_RAW_INT (boot-clock time_usec) for every pose and no GLOBAL_POSITION_INT;
+--reboot-at=INDEX reboots the autopilot at pose INDEX: from there its boot clock starts again,
+3 s before that pose. --gcs-system-time adds the ground station's own SYSTEM_TIME (its boot
+clock an hour ahead of the autopilot's) once a second. --nkf2 writes EKF2's NKF2 wind record instead of EKF3's XKF2.
 Exit status 3: a peer is not installed.
 """
 import json
@@ -57,7 +65,8 @@ def import_mavlink(version):
     return m, mavutil
 
 
-def write_tlog(out, track, boot, version, garbage, signed):
+def write_tlog(out, track, boot, version, garbage, signed, system_time=True, gps_raw_only=False, reboot_at=None,
+               gcs_system_time=False):
     m, mavutil = import_mavlink(version)
 
     class Sink:
@@ -84,24 +93,33 @@ def write_tlog(out, track, boot, version, garbage, signed):
 
         last_second = None
         for i, (utc, lat, lon, alt, vn, ve) in enumerate(track):
+            if reboot_at is not None and i == reboot_at:
+                boot = utc - 3_000_000
             boot_ms = (utc - boot) // 1000
             latency = 20000
-            if last_second != utc // 1000000:
+            new_second = last_second != utc // 1000000
+            if new_second:
                 last_second = utc // 1000000
                 put(utc + latency, m.MAVLink_heartbeat_message(2, 3, 81, 0, 4, 3))
                 put(utc + latency, m.MAVLink_heartbeat_message(6, 8, 0, 0, 0, 3), gcs)
-                put(utc + latency, m.MAVLink_system_time_message(utc, boot_ms))
+                if gcs_system_time:
+                    put(utc + latency, m.MAVLink_system_time_message(utc, boot_ms + 3_600_000), gcs)
+                if system_time:
+                    put(utc + latency, m.MAVLink_system_time_message(utc, boot_ms))
                 put(utc + latency, m.MAVLink_wind_message(270.0, 3.0, 0.25))
                 put(utc + latency, m.MAVLink_wind_cov_message(utc, 0.0, 3.0, 0.25, 0.1, 0.1, alt, 0.5, 0.5))
+            # Once a second, or for every pose when it is the only position.
+            if new_second or gps_raw_only:
                 fields = dict(time_usec=utc - boot, fix_type=3, lat=int(round(lat * 1e7)), lon=int(round(lon * 1e7)),
                               alt=int(round(alt * 1000)), eph=120, epv=150, vel=int(math.hypot(vn, ve) * 100), cog=0,
                               satellites_visible=12)
                 if version == 2:
                     fields.update(alt_ellipsoid=0, h_acc=1500, v_acc=2000, vel_acc=300, hdg_acc=0, yaw=0)
                 put(utc + latency, m.MAVLink_gps_raw_int_message(**fields))
-            put(utc + latency, m.MAVLink_global_position_int_message(
-                boot_ms, int(round(lat * 1e7)), int(round(lon * 1e7)), int(round(alt * 1000)), int(round(alt * 1000)) - 20000,
-                int(round(vn * 100)), int(round(ve * 100)), 0, 0))
+            if not gps_raw_only:
+                put(utc + latency, m.MAVLink_global_position_int_message(
+                    boot_ms, int(round(lat * 1e7)), int(round(lon * 1e7)), int(round(alt * 1000)),
+                    int(round(alt * 1000)) - 20000, int(round(vn * 100)), int(round(ve * 100)), 0, 0))
             put(utc + latency, m.MAVLink_attitude_message(boot_ms, 0.01, -0.02, 1.5, 0.0, 0.0, 0.0))
     # Read back with pymavlink (MAVLink 2 and 1 alike: its parser takes both).
     conn = mavutil.mavlink_connection(out, dialect="ardupilotmega", robust_parsing=True)
@@ -129,7 +147,7 @@ def record(type_, fmt, *values):
     return struct.pack("<BBB" + "".join(DF_STRUCT[c] for c in fmt), 0xA3, 0x95, type_, *values)
 
 
-def write_dataflash(out, track, boot):
+def write_dataflash(out, track, boot, wind_record="XKF2", reboot_at=None):
     gps_fmt, gps_labels = "QBIHBcLLeffffB", "TimeUS,Status,GMS,GWk,NSats,HDop,Lat,Lng,Alt,Spd,GCrs,VZ,Yaw,U"
     pos_fmt, pos_labels = "QLLfff", "TimeUS,Lat,Lng,Alt,RelHomeAlt,RelOriginAlt"
     att_fmt, att_labels = "QccccCCCCB", "TimeUS,DesRoll,Roll,DesPitch,Pitch,DesYaw,Yaw,ErrRP,ErrYaw,AEKF"
@@ -139,8 +157,10 @@ def write_dataflash(out, track, boot):
         f.write(fmt_record(130, "GPS", gps_fmt, gps_labels))
         f.write(fmt_record(131, "POS", pos_fmt, pos_labels))
         f.write(fmt_record(132, "ATT", att_fmt, att_labels))
-        f.write(fmt_record(133, "XKF2", xkf_fmt, xkf_labels))
-        for utc, lat, lon, alt, vn, ve in track:
+        f.write(fmt_record(133, wind_record, xkf_fmt, xkf_labels))
+        for i, (utc, lat, lon, alt, vn, ve) in enumerate(track):
+            if reboot_at is not None and i == reboot_at:
+                boot = utc - 3_000_000
             t = utc - boot
             gps_ms_total = (utc // 1000) - GPS_EPOCH * 1000 + LEAP * 1000
             week, ms = divmod(gps_ms_total, 604800 * 1000)
@@ -235,10 +255,14 @@ def main():
         result = crc_extra()
     else:
         out, track, boot = sys.argv[2], poses(sys.argv[3]), int(sys.argv[4])
+        reboot = [int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--reboot-at=")]
         if kind == "tlog":
-            result = write_tlog(out, track, boot, int(sys.argv[5]), "--garbage" in sys.argv, "--signed" in sys.argv)
+            result = write_tlog(out, track, boot, int(sys.argv[5]), "--garbage" in sys.argv, "--signed" in sys.argv,
+                                system_time="--no-system-time" not in sys.argv, gps_raw_only="--gps-raw-only" in sys.argv,
+                                reboot_at=reboot[0] if reboot else None, gcs_system_time="--gcs-system-time" in sys.argv)
         elif kind == "dataflash":
-            result = write_dataflash(out, track, boot)
+            result = write_dataflash(out, track, boot, "NKF2" if "--nkf2" in sys.argv else "XKF2",
+                                     reboot[0] if reboot else None)
         elif kind == "ulog":
             result = write_ulog(out, track, boot)
         else:

@@ -28,11 +28,29 @@ struct Posterior: ParsableCommand {
     @Option(help: "Timed runs of the large case (the median is reported).")
     var runs: Int = 3
 
+    @Option(help: "Timed runs of the large case without pruning (every cell), to compare.")
+    var denseRuns: Int = 1
+
+    @Option(help: "Pruning: cells per side of the coarse grid (default: LocalisationSettings').")
+    var coarse: Int?
+
+    @Option(help: "Pruning: margin below the best coarse cell, nats (default: LocalisationSettings').")
+    var margin: Double?
+
+    @Option(help: "Pruning: rings of neighbours kept (default: LocalisationSettings').")
+    var ring: Int?
+
     static let windEast = 3.6, windNorth = 1.75
 
     func run() throws {
         let results = ResultsFile(path: common.resultsPath)
-        let settings = LocalisationSettings()
+        var settings = LocalisationSettings()
+        if var p = settings.pruning {
+            p.coarseGridSize = coarse ?? p.coarseGridSize
+            p.margin = margin ?? p.margin
+            p.ring = ring ?? p.ring
+            settings.pruning = p
+        }
         let big = Self.survey(side: 1200, spacing: 24, step: 0.6, count: looks, source: (300, 500), seed: 11)
         let small = Self.survey(side: 300, spacing: 15, step: 3, count: 1500, source: (80, 140), seed: 12)
         guard let bigBounds = PlaneBounds.around(big.map { ($0.east, $0.north) }, margin: settings.margin),
@@ -40,6 +58,7 @@ struct Posterior: ParsableCommand {
         else { throw ValidationError("no looks") }
         var smallSettings = settings
         smallSettings.gridSize = 48
+        smallSettings.pruning = nil  // the reference evaluates every cell
         try Self.write(big, to: "\(common.dir)/posterior_big.f64")
         try Self.write(small, to: "\(common.dir)/posterior_small.f64")
 
@@ -47,24 +66,63 @@ struct Posterior: ParsableCommand {
             observations: small, windEast: Self.windEast, windNorth: Self.windNorth, bounds: smallBounds, settings: smallSettings)
         try writeArray(smallMap.values, to: "\(common.dir)/posterior_small_swift.f64")
 
-        var seconds: [Double] = []
-        var peak = (east: Double.nan, north: Double.nan)
-        for _ in 0..<max(1, runs) {
-            let t0 = nanoseconds()
-            let map = SourceEstimator.posterior(
-                observations: big, windEast: Self.windEast, windNorth: Self.windNorth, bounds: bigBounds, settings: settings)
-            let t1 = nanoseconds()
-            seconds.append(Double(t1 - t0) * 1e-9)
-            if let best = SourceEstimator.sources(in: map, maximumCount: 1).first { peak = (best.east, best.north) }
+        /// The median-able times of `count` runs with these settings, and the last map.
+        func timed(_ settings: LocalisationSettings, runs count: Int) -> (seconds: [Double], map: GridMap?) {
+            var seconds: [Double] = []
+            var last: GridMap?
+            for _ in 0..<max(1, count) {
+                let t0 = nanoseconds()
+                let map = SourceEstimator.posterior(
+                    observations: big, windEast: Self.windEast, windNorth: Self.windNorth, bounds: bigBounds, settings: settings)
+                let t1 = nanoseconds()
+                seconds.append(Double(t1 - t0) * 1e-9)
+                last = map
+            }
+            return (seconds, last)
         }
+        let (seconds, pruned) = timed(settings, runs: runs)
+        // The same looks on every cell (no pruning): the time, and what pruning costs.
+        var denseSettings = settings
+        denseSettings.pruning = nil
+        let (denseSeconds, dense) = timed(denseSettings, runs: denseRuns)
+        guard let pruned, let dense,
+              let p = SourceEstimator.sources(in: pruned, maximumCount: 1).first,
+              let d = SourceEstimator.sources(in: dense, maximumCount: 1).first
+        else { throw ValidationError("no source found") }
         let median = seconds.median
         let hits = big.filter(\.hit).count
+        let pruning = settings.pruning.map { "coarse \($0.coarseGridSize)×\($0.coarseGridSize), margin \(fixed($0.margin, 0)) nats, ring \($0.ring)" } ?? "off"
         print("Snuffel posterior: \(settings.gridSize)×\(settings.gridSize) grid (\(fixed(Double(max(bigBounds.maxEast - bigBounds.minEast, bigBounds.maxNorth - bigBounds.minNorth)) / Double(settings.gridSize), 2)) m cells), "
-              + "\(big.count) looks (\(hits) hits), \(settings.strengths.count) strengths × \(settings.heightsAboveSource.count) heights: "
+              + "\(big.count) looks (\(hits) hits), \(settings.strengths.count) strengths × \(settings.heightsAboveSource.count) heights, pruning \(pruning): "
               + "median \(fixed(median, 3)) s of \(seconds.count) runs (\(seconds.map { fixed($0, 3) }.joined(separator: ", "))); "
-              + "peak at \(fixed(peak.east, 0)), \(fixed(peak.north, 0)) m (source at 300, 500)")
+              + "peak at \(fixed(p.east, 0)), \(fixed(p.north, 0)) m (source at 300, 500)")
+        print("Snuffel posterior, dense (every cell): median \(fixed(denseSeconds.median, 3)) s of \(denseSeconds.count) runs; "
+              + "peak at \(fixed(d.east, 0)), \(fixed(d.north, 0)) m")
+        // What pruning cost: the dense map's probability in the cells pruned away, where the
+        // highest cell is, and the source's 50 % / 95 % radii.
+        let kept = pruned.values.indices.filter { pruned.values[$0] > 0 }
+        let lost = dense.values.indices.reduce(0.0) { pruned.values[$1] > 0 ? $0 : $0 + dense.values[$1] }
+        let maxDifference = zip(pruned.values, dense.values).map { abs($0 - $1) }.max() ?? .nan
+        func argmax(_ v: [Double]) -> Int { v.indices.max { v[$0] < v[$1] } ?? 0 }
+        let (pa, da) = (argmax(pruned.values), argmax(dense.values))
+        let pc = pruned.centre(column: pa % pruned.columns, row: pa / pruned.columns)
+        let dc = dense.centre(column: da % dense.columns, row: da / dense.columns)
+        let peakShift = ((pc.east - dc.east) * (pc.east - dc.east) + (pc.north - dc.north) * (pc.north - dc.north)).squareRoot()
+        let estimateShift = ((p.east - d.east) * (p.east - d.east) + (p.north - d.north) * (p.north - d.north)).squareRoot()
+        print("pruning's cost against the dense map: \(kept.count) of \(pruned.values.count) cells non-zero; "
+              + "mass lost \(String(format: "%.2e", lost)); highest cell \(pa == da ? "the same" : "moved by \(fixed(peakShift, 1)) m"); "
+              + "estimate moved \(fixed(estimateShift, 2)) m; radius50 \(fixed(p.radius50, 2)) vs \(fixed(d.radius50, 2)) m, "
+              + "radius95 \(fixed(p.radius95, 2)) vs \(fixed(d.radius95, 2)) m; max |difference| per cell \(String(format: "%.1e", maxDifference)) "
+              + "(peak \(String(format: "%.1e", dense.values[da])))")
         results.record("swift_posterior_median_s", median)
+        results.record("swift_posterior_dense_s", denseSeconds.median)
         results.record("posterior_looks", Double(big.count))
+        results.record("posterior_pruned_mass_lost", lost)
+        results.record("posterior_pruned_same_peak", pa == da ? 1 : 0)
+        results.record("posterior_pruned_peak_shift_m", peakShift)
+        results.record("posterior_pruned_r50_diff_m", p.radius50 - d.radius50)
+        results.record("posterior_pruned_r95_diff_m", p.radius95 - d.radius95)
+        results.record("posterior_pruned_kept_cells", Double(kept.count))
 
         func bounds(_ b: PlaneBounds) -> [String: Double] {
             ["min_east": b.minEast, "min_north": b.minNorth, "max_east": b.maxEast, "max_north": b.maxNorth]
