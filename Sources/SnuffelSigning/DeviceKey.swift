@@ -267,3 +267,21 @@ enum KeyText {
         return text[first...last]
     }
 }
+
+extension DeviceKey {
+    /// Makes a new key and writes it (mode 0600) and its public half (`path.pub`), as
+    /// `snuffel keygen` and `snuffeld keygen` do; neither file may exist yet.
+    /// - Returns: Lines telling the user where the keys are, the public key and the device id.
+    /// - Throws: ``DeviceKeyError`` naming the file and the reason.
+    public static func createFiles(at path: String) throws(DeviceKeyError) -> [String] {
+        let key = DeviceKey()
+        try key.write(toFile: path)
+        try key.publicKey.write(toFile: path + ".pub")
+        return [
+            "private key: \(path) (mode 0600; keep it on the drone)",
+            "public key:  \(path).pub (give it to whoever verifies the logs)",
+            key.publicKey.hex,
+            "device id (default): \(key.publicKey.fingerprintID)",
+        ]
+    }
+}

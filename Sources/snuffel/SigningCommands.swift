@@ -26,17 +26,11 @@ struct KeygenCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        let key = DeviceKey()
         do {
-            try key.write(toFile: out)
-            try key.publicKey.write(toFile: out + ".pub")
+            for line in try DeviceKey.createFiles(at: out) { print(line) }
         } catch {
             throw Failure(error.description)
         }
-        print("private key: \(out) (mode 0600; keep it on the device)")
-        print("public key:  \(out).pub")
-        print(key.publicKey.hex)
-        print("device id (default): \(key.publicKey.fingerprintID)")
     }
 }
 

@@ -65,22 +65,16 @@ struct KeygenCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        let key = DeviceKey()
         do {
-            try key.write(toFile: out)
-            try key.publicKey.write(toFile: out + ".pub")
+            for line in try DeviceKey.createFiles(at: out) { print(line) }
         } catch {
             throw Failure(error.description)
         }
-        print("private key: \(out) (mode 0600; keep it on the drone)")
-        print("public key:  \(out).pub")
-        print(key.publicKey.hex)
-        print("device id (default): \(key.publicKey.fingerprintID)")
     }
 }
 
-/// The daemon itself. For now it runs against a simulated payload; the autopilot may be
-/// simulated too or real (over UDP or a serial port).
+/// The daemon itself: the payload's parts (or their simulated twins), the autopilot over
+/// MAVLink (or a simulated flight's poses), the flight log and the ground station.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
