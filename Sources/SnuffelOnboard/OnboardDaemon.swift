@@ -229,7 +229,7 @@ public final class OnboardDaemon {
                     for event in tracker.receive(frame, at: now) { handle(event, at: now) }
                 }
             } catch {
-                linkFailed(error, at: now)
+                linkFailed(error)
             }
         }
         if let event = tracker.check(at: now) { handle(event, at: now) }
@@ -339,10 +339,10 @@ public final class OnboardDaemon {
 
     private func send(_ bytes: [UInt8]) {
         guard let link else { return }
-        do { try link.sendFrames(bytes) } catch { linkFailed(error, at: nil) }
+        do { try link.sendFrames(bytes) } catch { linkFailed(error) }
     }
 
-    private func linkFailed(_ error: any Error, at time: UInt64?) {
+    private func linkFailed(_ error: any Error) {
         linkFailures += 1
         // Said once: a link that keeps failing must not flood the log.
         guard !linkProblemSaid else { return }

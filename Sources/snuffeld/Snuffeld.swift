@@ -353,9 +353,12 @@ struct RunCommand: ParsableCommand {
         var faultState = Array(repeating: false, count: faults.count)
         /// The local time now: the simulated flight's clock running at --speed, or the
         /// companion computer's monotonic clock.
+        /// At full speed (--speed 0) the simulation's time is that of the last event or reading.
+        var reached = start
         func now() -> UInt64 {
             guard placed != nil else { return system.now() }
-            return speed > 0 ? start &+ UInt64(max(0, Date().timeIntervalSince(wallStart)) * speed * 1e6) : (virtual?.clock.now() ?? start)
+            guard speed > 0 else { return max(reached, virtual?.clock.now() ?? 0) }
+            return start &+ UInt64(max(0, Date().timeIntervalSince(wallStart)) * speed * 1e6)
         }
         running: while true {
             let nextEvent = next < events.count ? events[next].time : nil
@@ -387,6 +390,7 @@ struct RunCommand: ParsableCommand {
                 }
                 if due <= 0.2 && (placed != nil || system.now() >= t) { break }
             }
+            if t != .max { reached = max(reached, t) }
             if let nextEvent, nextEvent <= t {
                 virtual?.advance(to: nextEvent)
                 switch events[next] {
@@ -423,7 +427,7 @@ struct RunCommand: ParsableCommand {
                     }
                 }
             }
-            if link == nil { daemon.service(now: min(now(), t == .max ? now() : max(t, now())), waitMilliseconds: 0) }
+            if link == nil { daemon.service(now: now(), waitMilliseconds: 0) }
         }
         notifier.notify("STOPPING=1")
         daemon.finish(at: placed != nil ? (events.last?.time ?? start) : system.now())

@@ -457,6 +457,27 @@ struct DaemonSamplerTests {
         #expect(!page.contains("None taken"))
     }
 
+    @Test("at full speed without simulated parts (the flight's samples fed directly), a tube still runs its time and is switched off")
+    func tubesAtFullSpeedWithoutParts() throws {
+        let pi = try String(contentsOfFile: CLI.root + "/deploy/payload.pi.toml", encoding: .utf8)
+        // The Pi payload without its [[sources]] and channel sources, its sampler kept.
+        var lines = pi.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            .filter { !$0.hasPrefix("source = ") && !$0.hasPrefix("source_channel = ") }
+            .map { $0.hasPrefix("signatures = ") ? "signatures = \"\(CLI.root)/calibration/signatures.toml\"" : $0 }
+        while let first = lines.firstIndex(of: "[[sources]]") {
+            let end = lines[(first + 1)...].firstIndex { $0.hasPrefix("[") || $0.hasPrefix("# ---") } ?? lines.count
+            lines.removeSubrange(first..<end)
+        }
+        let payload = try CLI.temporaryFile("payload.toml", lines.joined(separator: "\n"))
+        let dir = try DaemonFaultTests.directory("tubes-direct")
+        let r = try CLI.run(executable: DaemonTests.daemon, [
+            "--simulate", "--config", payload, "--speed", "0", "--mavlink-port", "0", "--log-dir", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stdout.contains("parts:"), "no simulated parts: \(r.stdout)")
+        #expect(r.stdout.contains("tube 1 done after 60.0 s"), "\(r.stdout)")
+        #expect(!r.stdout.contains("cut short"))
+    }
+
     @Test("the operator runs a tube over MAVLink (pymavlink COMMAND_LONG): it is acknowledged, announced, logged; a second one while it runs is rejected")
     func operatorRequest() throws {
         try #require(ProcessInfo.processInfo.environment["SNUFFEL_SKIP_PEERS"] != "1")
