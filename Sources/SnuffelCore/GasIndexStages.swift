@@ -177,6 +177,14 @@ struct GasIndexMeanVarianceEstimator: Sendable {
     @usableFromInline var uptimeGamma: Float
     @usableFromInline var uptimeGating: Float
     @usableFromInline var gatingDurationMinutes: Float
+    // Values that depend only on the uptimes, and the uptimes they were computed for (NaN:
+    // not yet computed).
+    @usableFromInline var cachedUptimeGamma: Float = .nan
+    @usableFromInline var cachedUptimeGating: Float = .nan
+    @usableFromInline var rateMean: Float = 0
+    @usableFromInline var rateVariance: Float = 0
+    @usableFromInline var thresholdMean: Float = 0
+    @usableFromInline var thresholdVariance: Float = 0
 
     @inlinable
     init(profile: GasIndexProfile, samplingInterval: Float, tuning: GasIndexTuning) {
@@ -237,19 +245,22 @@ struct GasIndexMeanVarianceEstimator: Sendable {
         updateGammas(gasIndex: gasIndex)
         let delta = (sraw - mean) / C.gammaScaling
         let c = delta < 0 ? std - delta : std + delta
-        var scaling: Float = 1
         if c > 1440 {
-            scaling = (c / 1440) * (c / 1440)
+            let scaling = (c / 1440) * (c / 1440)
+            std =
+                (scaling * (C.gammaScaling - gammaVariance)).squareRoot()
+                * ((std * (std / (C.gammaScaling * scaling)))
+                    + (((gammaVariance * delta) / scaling) * delta)).squareRoot()
+        } else {
+            std =
+                (C.gammaScaling - gammaVariance).squareRoot()
+                * ((std * (std * (1 / C.gammaScaling))) + ((gammaVariance * delta) * delta)).squareRoot()
         }
-        std =
-            (scaling * (C.gammaScaling - gammaVariance)).squareRoot()
-            * ((std * (std / (C.gammaScaling * scaling)))
-                + (((gammaVariance * delta) / scaling) * delta)).squareRoot()
         mean = mean + ((gammaMean * delta) / C.additionalGammaMeanScaling)
     }
 
     /// Sets this sample's learning rates from the uptime and from how high the index is.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func updateGammas(gasIndex: Float) {
         typealias C = GasIndexConstants
         let uptimeLimit = C.fix16Max - samplingInterval
@@ -259,22 +270,31 @@ struct GasIndexMeanVarianceEstimator: Sendable {
         if uptimeGating < uptimeLimit {
             uptimeGating = uptimeGating + samplingInterval
         }
-        let sigmoidGammaMean = gasIndexSigmoid(
-            uptimeGamma, x0: initDurationMean, k: C.initTransitionMean)
-        let rateMean = gammaMeanLearned + ((gammaMeanInitial - gammaMeanLearned) * sigmoidGammaMean)
-        let sigmoidGatingMean = gate(
-            gasIndex: gasIndex, initDuration: initDurationMean, transition: C.initTransitionMean)
+        // The learning rates and gating thresholds are functions of the uptimes only, which
+        // stop changing once they reach their limit: they are computed again only when an
+        // uptime has changed (the same values, without the four sigmoids per sample).
+        if uptimeGamma != cachedUptimeGamma {
+            cachedUptimeGamma = uptimeGamma
+            let sigmoidGammaMean = gasIndexSigmoid(
+                uptimeGamma, x0: initDurationMean, k: C.initTransitionMean)
+            let sigmoidGammaVariance = gasIndexSigmoid(
+                uptimeGamma, x0: initDurationVariance, k: C.initTransitionVariance)
+            rateMean = gammaMeanLearned + ((gammaMeanInitial - gammaMeanLearned) * sigmoidGammaMean)
+            rateVariance =
+                gammaVarianceLearned
+                + ((gammaVarianceInitial - gammaVarianceLearned)
+                    * (sigmoidGammaVariance - sigmoidGammaMean))
+        }
+        if uptimeGating != cachedUptimeGating {
+            cachedUptimeGating = uptimeGating
+            thresholdMean = gatingThreshold(initDuration: initDurationMean, transition: C.initTransitionMean)
+            thresholdVariance = gatingThreshold(
+                initDuration: initDurationVariance, transition: C.initTransitionVariance)
+        }
+        let sigmoidGatingMean = gasIndexSigmoid(gasIndex, x0: thresholdMean, k: C.gatingThresholdTransition)
         gammaMean = sigmoidGatingMean * rateMean
-
-        let sigmoidGammaVariance = gasIndexSigmoid(
-            uptimeGamma, x0: initDurationVariance, k: C.initTransitionVariance)
-        let rateVariance =
-            gammaVarianceLearned
-            + ((gammaVarianceInitial - gammaVarianceLearned)
-                * (sigmoidGammaVariance - sigmoidGammaMean))
-        let sigmoidGatingVariance = gate(
-            gasIndex: gasIndex, initDuration: initDurationVariance,
-            transition: C.initTransitionVariance)
+        let sigmoidGatingVariance = gasIndexSigmoid(
+            gasIndex, x0: thresholdVariance, k: C.gatingThresholdTransition)
         gammaVariance = sigmoidGatingVariance * rateVariance
 
         gatingDurationMinutes =
@@ -289,17 +309,15 @@ struct GasIndexMeanVarianceEstimator: Sendable {
         }
     }
 
-    /// How far the gate is open for this sample, 1 (learn) to 0 (frozen): a sigmoid of
-    /// the index around a threshold that falls from 510 to the kind's threshold once the
-    /// gating uptime passes the initial duration.
-    @inlinable
-    func gate(gasIndex: Float, initDuration: Float, transition: Float) -> Float {
+    /// The index around which the gate closes: it falls from 510 to the kind's threshold
+    /// once the gating uptime passes the initial duration. The gate itself, 1 (learn) to 0
+    /// (frozen), is a sigmoid of the index around it.
+    @inlinable @inline(__always)
+    func gatingThreshold(initDuration: Float, transition: Float) -> Float {
         typealias C = GasIndexConstants
-        let threshold =
-            gatingThreshold
+        return gatingThreshold
             + ((C.gatingThresholdInitial - gatingThreshold)
                 * gasIndexSigmoid(uptimeGating, x0: initDuration, k: transition))
-        return gasIndexSigmoid(gasIndex, x0: threshold, k: C.gatingThresholdTransition)
     }
 }
 
