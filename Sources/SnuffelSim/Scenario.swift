@@ -134,6 +134,26 @@ public struct SensorWorld: Sendable, Equatable {
     }
 }
 
+extension SensorWorld {
+    /// A payload further from its configuration than this one, for checking that detection
+    /// does not depend on a payload that matches the library (`snuffel evaluate --stress`):
+    /// responses spread by e^0.5 per unit and compound, source blends by e^0.3, sensors 1.5
+    /// times slower than configured, 5 % of samples lost, drift of 4 noise floors per hour,
+    /// the inlet delay off by 0.5 s and the MOX humidity coefficient by 0.03 per g/m³, or
+    /// more where this payload already was worse. Noise and GPS stay as they are.
+    public func stressed() -> SensorWorld {
+        var s = self
+        s.sensitivitySpread = max(sensitivitySpread, 0.5)
+        s.mixtureSpread = max(mixtureSpread, 0.3)
+        s.tauScale = tauScale * 1.5
+        s.dropProbability = max(dropProbability, 0.05)
+        s.drift = max(drift, 4)
+        s.inletDelayError = inletDelayError < 0 ? min(inletDelayError, -0.5) : max(inletDelayError, 0.5)
+        s.humidityMismatch = humidityMismatch < 0 ? min(humidityMismatch, -0.03) : max(humidityMismatch, 0.03)
+        return s
+    }
+}
+
 /// A lawnmower survey: parallel lines of ``length`` metres along ``heading``, ``spacing``
 /// metres apart, covering ``width`` metres across, centred on (``centreEast``,
 /// ``centreNorth``). The first line starts at the left-hand rear corner (seen along

@@ -24,10 +24,18 @@ struct EvaluateCommand: ParsableCommand {
               geotag error              distance from each detection's geotag to where the drone \
             truly was when the air of the plume's peak entered the inlet.
 
+            One seed per scenario gives a handful of sources, so a change of a setting that \
+            moves a figure by a source or two may be luck: --repeat flies every scenario again \
+            with other seeds (other plumes, noise and sensor deviations), and --stress flies \
+            them with a payload further from its configuration (see SensorWorld.stressed: \
+            responses spread by e^0.5, sensors 1.5 times slower, 5 % of samples lost, more \
+            drift), to check that a setting is robust rather than fitted to one flight.
+
             Examples:
               snuffel evaluate
               snuffel evaluate --only mdma-lab --only confounders-only
               snuffel evaluate --config tuned.toml --json > scores.json
+              snuffel evaluate --repeat 3 --stress
             """)
 
     @Option(help: ArgumentHelp("Directory of scenario files (default: the bundled scenarios/).", valueName: "dir"))
@@ -44,6 +52,16 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "List every detection of every scenario with the source it was matched to and its geotag error.")
     var details = false
 
+    @Option(help: ArgumentHelp("Fly every scenario this many times, with its own seed and then others (1–20).", valueName: "n"))
+    var `repeat` = 1
+
+    @Flag(help: "Fly with a payload further from its configuration than each scenario says (see the discussion).")
+    var stress = false
+
+    func validate() throws {
+        guard (1...20).contains(`repeat`) else { throw ValidationError("--repeat must be 1 to 20, not \(`repeat`)") }
+    }
+
     func run() throws {
         let directory = scenarios ?? Bundled.path("scenarios")
         var files = ScenarioFiles.list(directory: directory)
@@ -52,16 +70,26 @@ struct EvaluateCommand: ParsableCommand {
         }
         guard !files.isEmpty else { throw Failure("no scenario files (*.toml) in \(directory)") }
         let config = try payload.load()
-        let progress = Progress(label: "evaluating \(files.count) scenarios")
+        let flights = files.count * `repeat`
+        let progress = Progress(label: "evaluating \(files.count) scenarios" + (flights > files.count ? ", \(flights) flights" : ""))
         var scores: [ScenarioScore] = []
         for (i, file) in files.enumerated() {
-            let scenario = try ScenarioFiles.load(file)
-            do {
-                scores.append(try Evaluation.score(scenario: scenario, configuration: config).0)
-            } catch {
-                throw Failure("\(file): \(error)")
+            let loaded = try ScenarioFiles.load(file)
+            for k in 0..<`repeat` {
+                var scenario = loaded
+                if k > 0 {
+                    // Seeds far apart (a prime step) so that no two flights share one.
+                    scenario.seed = loaded.seed &+ UInt64(k) &* 7919
+                    scenario.name = "\(loaded.name)~\(k + 1)"
+                }
+                if stress { scenario.sensors = scenario.sensors.stressed() }
+                do {
+                    scores.append(try Evaluation.score(scenario: scenario, configuration: config).0)
+                } catch {
+                    throw Failure("\(file)\(k > 0 ? " (seed \(scenario.seed))" : ""): \(error)")
+                }
+                progress.update(fraction: Double(i * `repeat` + k + 1) / Double(flights))
             }
-            progress.update(fraction: Double(i + 1) / Double(files.count))
         }
         progress.done()
         let summary = EvaluationSummary(scores: scores)

@@ -127,6 +127,33 @@ struct CLITests {
         #expect(unknown.stderr.contains("no-such-scenario") && unknown.stderr.contains("mdma-lab"), "\(unknown.stderr)")
     }
 
+    @Test("evaluate --repeat flies each scenario with other seeds, --stress with a worse payload; a bad count is refused")
+    func evaluateRepeatAndStress() throws {
+        func evaluate(_ extra: [String]) throws -> [String: Any] {
+            let run = try CLI.run(["evaluate", "--only", "confounders-only", "--json"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
+        }
+        func names(_ object: [String: Any]) -> [String] {
+            (object["scenarios"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        }
+        func detections(_ object: [String: Any]) -> [Int] {
+            (object["scenarios"] as? [[String: Any]] ?? []).compactMap { $0["detections"] as? Int }
+        }
+        let once = try evaluate([])
+        let twice = try evaluate(["--repeat", "2"])
+        #expect(names(twice) == ["confounders-only", "confounders-only~2"])
+        let hours = once["flight_hours"] as? Double ?? 0
+        #expect(hours > 0 && abs((twice["flight_hours"] as? Double ?? 0) - 2 * hours) < 1e-9)
+        #expect(detections(twice).first == detections(once).first, "the first flight is the scenario's own")
+        let stressed = try evaluate(["--stress"])
+        #expect(names(stressed) == ["confounders-only"])
+        #expect(stressed["encounter_detection_rate"] as? Double != once["encounter_detection_rate"] as? Double
+                || detections(stressed) != detections(once), "--stress changed nothing")
+        let bad = try CLI.run(["evaluate", "--repeat", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--repeat"), "\(bad.stderr)")
+    }
+
     @Test("a bad cell stops replay with the line, the column and the reason; --skip-bad-rows counts it")
     func badCell() throws {
         let csv = "time_us,pid\n1000000,1.0\n2000000,1.2.3\n3000000,1.1\n"

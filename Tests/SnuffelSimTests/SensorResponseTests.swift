@@ -32,4 +32,20 @@ struct SensorResponseTests {
             #expect(state.level.isApproximatelyEqual(to: start * Double.exp(-1), relativeTolerance: 1e-6))
         }
     }
+
+    @Test("a stressed payload is at least as far from its configuration as the harsh figures, and keeps what was worse")
+    func stressedPayload() {
+        let mild = SensorWorld(sensitivitySpread: 0.1, mixtureSpread: 0.4, tauScale: 0.8, dropProbability: 0.01,
+                               noiseScale: 1.3, drift: 6, inletDelayError: -0.2, gpsNoise: 2, humidityMismatch: 0.01)
+        let s = mild.stressed()
+        #expect(s.sensitivitySpread == 0.5)
+        #expect(s.mixtureSpread == 0.4, "a worse spread is kept")
+        #expect(s.tauScale.isApproximatelyEqual(to: 1.2), "slower by half again")
+        #expect(s.dropProbability == 0.05)
+        #expect(s.drift == 6, "a worse drift is kept")
+        #expect(s.inletDelayError == -0.5, "the delay error grows away from zero on its own side")
+        #expect(s.humidityMismatch == 0.03)
+        #expect(s.noiseScale == 1.3 && s.gpsNoise == 2, "noise and GPS are left alone")
+        #expect(SensorWorld().stressed().inletDelayError == 0.5)
+    }
 }
