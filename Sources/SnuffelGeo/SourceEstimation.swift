@@ -287,6 +287,50 @@ public enum SourceEstimator {
     }
 }
 
+extension SourceEstimator {
+    /// The radii of the circles around a point that hold the given shares of a map's
+    /// probability: where the map is the posterior of one source, the source lies within
+    /// each radius of the point with that probability.
+    ///
+    /// Unlike the radius of a circle with the area of a credible region (see
+    /// ``SourceEstimate``), this is a statement about the distance from the point: a long
+    /// thin region (the posterior along the wind, upwind of the hits) has a small area but
+    /// reaches far.
+    ///
+    /// - Parameters:
+    ///   - map: A posterior.
+    ///   - east, north: The point, metres.
+    ///   - shares: Shares of the map's probability, each in 0...1.
+    /// - Returns: One radius per share, metres (0 for an empty map). A cell counts whole at
+    ///   its centre's distance, so each radius is rounded up by up to half a cell's
+    ///   diagonal.
+    /// - Complexity: O(g² log g) for g cells per side.
+    public static func enclosingRadii(in map: GridMap, east: Double, north: Double, shares: [Double]) -> [Double] {
+        var cells: [(distance: Double, value: Double)] = []
+        var total = 0.0
+        for row in 0..<map.rows {
+            for column in 0..<map.columns {
+                let v = map.values[row * map.columns + column]
+                guard v > 0, v.isFinite else { continue }
+                let c = map.centre(column: column, row: row)
+                cells.append((hypot(c.east - east, c.north - north), v))
+                total += v
+            }
+        }
+        guard total > 0 else { return shares.map { _ in 0 } }
+        cells.sort { $0.distance < $1.distance }
+        let corner = 0.5 * map.cellSize * 2.0.squareRoot()
+        return shares.map { share in
+            var cumulative = 0.0
+            for c in cells {
+                cumulative += c.value
+                if cumulative >= share * total { return c.distance + corner }
+            }
+            return (cells.last?.distance ?? 0) + corner
+        }
+    }
+}
+
 /// The posterior of ``SourceEstimator/posterior(observations:windEast:windNorth:bounds:settings:)``
 /// under construction: looks can be added in batches (the log-likelihood of each cell,
 /// height and strength is a sum over looks), so that looks shared by several searches are
