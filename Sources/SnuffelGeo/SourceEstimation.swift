@@ -171,9 +171,11 @@ public struct SourceEstimate: Sendable, Equatable {
 ///   crosswind factor g = exp(−y²/2σy²) outside the saturation (Gifford's fluctuating plume:
 ///   off the axis the plume is there less often, however strong), which ends the trade of
 ///   strength against the width of the band of hits: 62 m, every source placed 30–100 m
-///   too far upwind, since the band of hits seen at 1 s resolution is wider than σy;
+///   too far upwind, since the band of hits is wider than σy (strong puffs are detected
+///   in the plume's tails);
 /// - hits taken back by the pipeline's hit lags (0.3 s on, 1 s off) before they become
-///   looks (`ActivityLog`): 33 m, the estimates moving 10–20 m downwind;
+///   looks (`ActivityLog`): 33 m, the estimates moving 10–20 m downwind; with the
+///   meandering-plume probability, 62 m as without;
 /// - each source keeping only the hits whose detections name its class: 27 m (better where
 ///   a lab and manure merge, worse wherever classes are confused).
 /// Where the posterior is broad along the wind (sources upwind of the survey, plumes of
