@@ -169,6 +169,7 @@ public enum Localisation {
                                           windEast: wind.east, windNorth: wind.north, settings: settings)
             }
             guard explained.count >= settings.minimumHits else { break }
+            let explainsAll = explained.count == remaining.count
             let taken = Set(explained.map(\.second))
             remaining.removeAll { taken.contains($0.second) }
             // The source's own posterior: the clear looks and only the hits its plume
@@ -177,13 +178,17 @@ public enum Localisation {
             // source only here, where it may spread over the whole map (a region cut off
             // at some distance from the peak would state a radius no larger than the cut,
             // however far off the estimate may be).
-            var own = cleared
-            own.add(explained.map(\.look))
-            let ownMap = own.map()
+            // (When it explains every hit left, that is the map already made.)
+            var ownMap = map
+            if !explainsAll {
+                var own = cleared
+                own.add(explained.map(\.look))
+                ownMap = own.map()
+            }
             // Where: the peak of the source's own map (as before, the mean of the best cells
             // holding half the probability within 40 m of it). How sure: the circles around
             // that point holding 50 % and 95 % of the whole map's probability.
-            var estimate = SourceEstimator.sources(in: ownMap, maximumCount: 1).first ?? best
+            var estimate = explainsAll ? best : SourceEstimator.sources(in: ownMap, maximumCount: 1).first ?? best
             let radii = SourceEstimator.enclosingRadii(in: ownMap, east: estimate.east, north: estimate.north, shares: [0.5, 0.95])
             estimate.radius50 = radii[0]
             estimate.radius95 = radii[1]
