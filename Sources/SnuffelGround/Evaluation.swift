@@ -49,6 +49,11 @@ public struct ScenarioScore: Sendable {
         public var estimatedClass: String?
         /// The scenario's mean wind speed, m/s.
         public var windSpeed: Double
+        /// The error split along the true mean wind (positive: the estimate lies downwind
+        /// of the source) and across it (positive: to the left looking downwind), metres;
+        /// nil when not localised. Localisation's known weakness is along the wind.
+        public var downwind: Double? = nil
+        public var crosswind: Double? = nil
     }
 
     /// The localisation of each source whose plume reached the drone.
@@ -138,9 +143,20 @@ public enum Evaluation {
         return placed.flight.truth.sources.filter { met.contains($0.id) }.map { source in
             let truth = placed.position(source.position)
             let nearest = located.sources.min { horizontalDistance($0.position, truth) < horizontalDistance($1.position, truth) }
-            return .init(source: source.id, signatureClass: source.signatureClass ?? "mixture",
-                         error: nearest.map { horizontalDistance($0.position, truth) }, radius95: nearest?.radius95,
-                         estimatedClass: nearest?.signatureClass, windSpeed: placed.scenario.wind.speed)
+            var out = ScenarioScore.Localised(
+                source: source.id, signatureClass: source.signatureClass ?? "mixture",
+                error: nearest.map { horizontalDistance($0.position, truth) }, radius95: nearest?.radius95,
+                estimatedClass: nearest?.signatureClass, windSpeed: placed.scenario.wind.speed)
+            if let nearest {
+                // The wind blows FROM `fromDegrees`: downwind is the opposite bearing.
+                let from = placed.scenario.wind.fromDegrees * .pi / 180
+                let ux = -sin(from), uy = -cos(from)
+                let e = placed.plane.offset(of: nearest.position)
+                let dx = e.east - source.position.east, dy = e.north - source.position.north
+                out.downwind = dx * ux + dy * uy
+                out.crosswind = -dx * uy + dy * ux
+            }
+            return out
         }
     }
 

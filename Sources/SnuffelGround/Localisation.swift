@@ -7,7 +7,8 @@ public struct LocatedSource: Sendable {
     public var signatureClass: String
     public var isConfounder: Bool
     public var position: GeoPosition
-    /// Radii of circles with the area of the 50 % and 95 % credible regions, metres.
+    /// Radii of the circles around `position` within which the source lies with 50 % and
+    /// 95 % probability under its posterior, metres.
     public var radius50: Double
     public var radius95: Double
     /// Confidence in the class: the summed confidence of the detections behind the
@@ -33,7 +34,8 @@ public struct LocalisationResult: Sendable {
     public var note: String?
     /// The tangent plane of the maps.
     public var plane: LocalTangentPlane?
-    /// The posterior map of each source's search, in the order found.
+    /// The posterior map of each source (of the clear looks and the hits it explains), in
+    /// the order found.
     public var posteriors: [GridMap] = []
 }
 
@@ -89,7 +91,10 @@ public enum Localisation {
     /// detection confirmed, and quiet seconds inside detections, say nothing). Sources are
     /// found one at a time: ``SourceEstimator`` gives the posterior of a single source for
     /// the hits left and all clear looks in the wind; its peak is a source, the hits its
-    /// plume explains are set aside, and the search goes on while enough hits remain. Each
+    /// plume explains are set aside, and the search goes on while enough hits remain. The
+    /// source's position and radii then come from its own posterior, of the clear looks
+    /// and the hits it explains alone: the radii are those of the circles around the
+    /// position that hold 50 % and 95 % of that posterior, however far it reaches. Each
     /// source takes the class that the detections behind its hits name with the most
     /// confidence, so confounders and labs are told apart by their own detections.
     ///
@@ -164,8 +169,29 @@ public enum Localisation {
                                           windEast: wind.east, windNorth: wind.north, settings: settings)
             }
             guard explained.count >= settings.minimumHits else { break }
+            let explainsAll = explained.count == remaining.count
             let taken = Set(explained.map(\.second))
             remaining.removeAll { taken.contains($0.second) }
+            // The source's own posterior: the clear looks and only the hits its plume
+            // explains. The first map is that of one source explaining every hit left, so
+            // the hits of other sources pull it; and its credible region belongs to this
+            // source only here, where it may spread over the whole map (a region cut off
+            // at some distance from the peak would state a radius no larger than the cut,
+            // however far off the estimate may be).
+            // (When it explains every hit left, that is the map already made.)
+            var ownMap = map
+            if !explainsAll {
+                var own = cleared
+                own.add(explained.map(\.look))
+                ownMap = own.map()
+            }
+            // Where: the peak of the source's own map (as before, the mean of the best cells
+            // holding half the probability within 40 m of it). How sure: the circles around
+            // that point holding 50 % and 95 % of the whole map's probability.
+            var estimate = explainsAll ? best : SourceEstimator.sources(in: ownMap, maximumCount: 1).first ?? best
+            let radii = SourceEstimator.enclosingRadii(in: ownMap, east: estimate.east, north: estimate.north, shares: [0.5, 0.95])
+            estimate.radius50 = radii[0]
+            estimate.radius95 = radii[1]
             // The class: the detections behind the explained hits vote with their confidence.
             var votes: [String: Double] = [:]
             var threat = 0.0, weight = 0.0
@@ -183,11 +209,11 @@ public enum Localisation {
             guard let (name, vote) = votes.max(by: { $0.value < $1.value }) else { continue }
             let confounder = library.classes.first { $0.id == name }?.isConfounder ?? false
             out.sources.append(LocatedSource(
-                signatureClass: name, isConfounder: confounder, position: plane.position(east: best.east, north: best.north),
-                radius50: best.radius50, radius95: best.radius95, confidence: vote / max(1, weight),
+                signatureClass: name, isConfounder: confounder, position: plane.position(east: estimate.east, north: estimate.north),
+                radius50: estimate.radius50, radius95: estimate.radius95, confidence: vote / max(1, weight),
                 labConfidence: weight > 0 ? threat / weight : 0,
                 detections: sequences.sorted(), hitSeconds: explained.count, clearSeconds: clear.count))
-            out.posteriors.append(map)
+            out.posteriors.append(ownMap)
         }
         if out.sources.isEmpty { out.note = "no detection of a known class had hits with positions" }
         return out

@@ -119,7 +119,8 @@ enum EvaluationReport {
                 }
                 for l in c.localisation {
                     out.append("  source \(l.source) (\(l.signatureClass)): " + (l.error.map {
-                        String(format: "nearest estimate %.1f m off, 95 %% radius %.0f m, class ", $0, l.radius95 ?? 0) + (l.estimatedClass ?? "-")
+                        String(format: "nearest estimate %.1f m off (%+.0f m downwind, %+.0f m across), 95 %% radius %.0f m, class ",
+                               $0, l.downwind ?? 0, l.crosswind ?? 0, l.radius95 ?? 0) + (l.estimatedClass ?? "-")
                     } ?? "not localised"))
                 }
             }

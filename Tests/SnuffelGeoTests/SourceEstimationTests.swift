@@ -58,6 +58,28 @@ struct SourceEstimationTests {
         #expect(found.radius50 < found.radius95)
     }
 
+    @Test("the enclosing radii hold their share of the map around the point, however far it reaches")
+    func enclosingRadii() {
+        // A thin strip of 41 cells along the east axis, the point at its west end: the
+        // credible region is small in area (its circle of equal area has a radius of 3.6
+        // cells) but reaches 40 cells from the point.
+        var map = GridMap(originEast: 0, originNorth: 0, cellSize: 2, columns: 64, rows: 64,
+                          values: Array(repeating: 0, count: 64 * 64))
+        for column in 0...40 { map.values[10 * 64 + column] = 1.0 / 41 }
+        let point = map.centre(column: 0, row: 10)
+        let radii = SourceEstimator.enclosingRadii(in: map, east: point.east, north: point.north, shares: [0.5, 0.95, 1])
+        let corner = 2.0.squareRoot()  // half a cell's diagonal
+        // The share of cells 0...k is (k + 1) / 41: half at k = 20, 95 % at k = 38, all at 40.
+        #expect(abs(radii[0] - (2 * 20 + corner)) < 1e-9, "\(radii)")
+        #expect(abs(radii[1] - (2 * 38 + corner)) < 1e-9, "\(radii)")
+        #expect(abs(radii[2] - (2 * 40 + corner)) < 1e-9, "\(radii)")
+        let sources = SourceEstimator.sources(in: map, maximumCount: 1, separation: .infinity)
+        #expect(sources.first.map { $0.radius95 < radii[1] / 5 } == true, "the area-equivalent radius understates the reach")
+        // Nothing to enclose: 0.
+        let empty = GridMap(originEast: 0, originNorth: 0, cellSize: 1, columns: 8, rows: 8, values: Array(repeating: 0, count: 64))
+        #expect(SourceEstimator.enclosingRadii(in: empty, east: 0, north: 0, shares: [0.95]) == [0])
+    }
+
     @Test("with no hits, or no wind, there is nothing to find")
     func nothingToFind() {
         let bounds = PlaneBounds(minEast: -100, minNorth: -100, maxEast: 100, maxNorth: 100)

@@ -214,6 +214,11 @@ struct EvaluationTests {
         #expect(!score.encounteredLabs.isEmpty)
         #expect(score.detectedLabs == score.encounteredLabs)
         #expect(score.falseAlarms == 0)
+        // The localisation error splits into its parts along and across the wind.
+        let located = Evaluation.localisationErrors(lab.placed, located: Localisation.locate(result))
+        let vent = try #require(located.first)
+        let error = try #require(vent.error), along = try #require(vent.downwind), across = try #require(vent.crosswind)
+        #expect(abs((along * along + across * across).squareRoot() - error) < 0.01 * error + 0.1, "\(vent)")
     }
 
     @Test("confounders alone raise no alert")
@@ -283,6 +288,8 @@ struct LocalisationTests {
         // The sources are localised far less well than detections are geotagged (see the
         // README's figures); this guards against gross errors, a sign flip of the wind.
         #expect(error < 60, "localised \(error) m from the vent")
+        // The stated 95 % radius is a distance from the position that the vent lies within.
+        #expect(error <= source.radius95, "localised \(error) m from the vent, 95 % radius \(source.radius95) m")
         // Upwind of the first geotagged detection: the source is where the plume comes from.
         let wind = try #require(located.wind)
         let plane = try #require(located.plane)

@@ -49,9 +49,12 @@ public enum FlightSVG {
         var east: [Double] = [], north: [Double] = []
         for stretch in view.track { for p in stretch { east.append(p.east); north.append(p.north) } }
         for d in view.detections { if let e = d.east, let n = d.north { east.append(e); north.append(n) } }
+        // Each source's 50 % circle is framed; its 95 % circle, which may reach hundreds of
+        // metres upwind when the flight says little about the distance along the wind, may
+        // run off the map rather than shrink the track to a speck.
         for s in view.sources {
-            east += [s.east - s.radius95, s.east + s.radius95]
-            north += [s.north - s.radius95, s.north + s.radius95]
+            east += [s.east - s.radius50, s.east + s.radius50]
+            north += [s.north - s.radius50, s.north + s.radius50]
         }
         for c in view.gasMap { east += [c.east, c.east + c.size]; north += [c.north, c.north + c.size] }
         guard let minE = east.min(), let maxE = east.max(), let minN = north.min(), let maxN = north.max() else {
