@@ -287,8 +287,8 @@ struct GasIndexMeanVarianceEstimator: Sendable {
         }
         if uptimeGating != cachedUptimeGating {
             cachedUptimeGating = uptimeGating
-            thresholdMean = gatingThreshold(initDuration: initDurationMean, transition: C.initTransitionMean)
-            thresholdVariance = gatingThreshold(
+            thresholdMean = closingIndex(initDuration: initDurationMean, transition: C.initTransitionMean)
+            thresholdVariance = closingIndex(
                 initDuration: initDurationVariance, transition: C.initTransitionVariance)
         }
         let sigmoidGatingMean = gasIndexSigmoid(gasIndex, x0: thresholdMean, k: C.gatingThresholdTransition)
@@ -313,7 +313,7 @@ struct GasIndexMeanVarianceEstimator: Sendable {
     /// once the gating uptime passes the initial duration. The gate itself, 1 (learn) to 0
     /// (frozen), is a sigmoid of the index around it.
     @inlinable @inline(__always)
-    func gatingThreshold(initDuration: Float, transition: Float) -> Float {
+    func closingIndex(initDuration: Float, transition: Float) -> Float {
         typealias C = GasIndexConstants
         return gatingThreshold
             + ((C.gatingThresholdInitial - gatingThreshold)
