@@ -177,7 +177,26 @@ public struct SourceEstimate: Sendable, Equatable {
 ///   looks (`ActivityLog`): 33 m, the estimates moving 10–20 m downwind; with the
 ///   meandering-plume probability, 62 m as without;
 /// - each source keeping only the hits whose detections name its class: 27 m (better where
-///   a lab and manure merge, worse wherever classes are confused).
+///   a lab and manure merge, worse wherever classes are confused);
+/// - the strength of each hit (the activity log's σ) as a second observation, log-normal
+///   about the model's concentration with a common factor marginalised under a flat prior
+///   (so that only how the signals fall off from hit to hit counts): with a spread of 1
+///   nat 60 m, every estimate pushed upwind (probably because the hits' signals fall off
+///   downwind far more slowly than the time-averaged plume's, and off its axis not at all:
+///   inside a meandering plume the air holds the narrow instantaneous plume); about the
+///   crosswind-integrated concentration instead (no crosswind factor), with a spread of 2
+///   nats, 22 m here and 38 m instead of 42 m over three seeds, but 41 m instead of 40 m
+///   over five seeds and 45 m instead of 46 m under `--stress`: no gain above the seeds'
+///   noise;
+/// - the plume widened by the sensors' smoothing along the track, σy² + L²: 26, 27 and
+///   40 m for L = 2, 4 and 6 m;
+/// - a source's hits split between two sources (by the class of their detections, or at
+///   the widest gaps across the wind) where the evidence of two (each part's mean
+///   likelihood over the grid with the clear looks) beat one's: with the tempered
+///   likelihood never, and at full weight 28 m (some merged plumes parted, others moved).
+///   A lab's and a manure heap's bands 60 m apart stay one source far upwind of both: a
+///   strong plume's hit probability saturates across its whole width, and a miss costs
+///   little, so one wide plume explains two bands about as well as two narrow ones do.
 /// Where the posterior is broad along the wind (sources upwind of the survey, plumes of
 /// neighbouring sources merging), the radii say so instead: see
 /// ``enclosingRadii(in:east:north:shares:)``.
