@@ -14,7 +14,8 @@ cells and a block of looks at a time, with no pruning and no tables:
     above the source, zero upwind (x <= 0.5 m) and beyond the model's maximum range;
   - a look is a hit with p = eps + (1 - eps - delta)(1 - exp(-S c)), weighted log
     likelihood relative to a look far from any plume, summed over the looks;
-  - strengths and heights marginalised exactly (sum of exp over all pairs), normalised.
+  - strengths and heights marginalised exactly (sum of exp over all pairs, each strength
+    weighted by its prior, density proportional to S^-k), normalised.
 
 Snuffel prunes each look to its upwind cone (4 sigma_y crosswind) and interpolates the
 likelihood in a table; the small case (48x48 cells, 1500 looks) measures what that costs:
@@ -88,7 +89,11 @@ def log_likelihood(cfg, grid, bounds, looks, block=64):
 
 def posterior(cfg, case, looks):
     ll = log_likelihood(cfg, case["grid"], case["bounds"], looks)
-    m = np.exp(ll - ll.max()).sum(axis=1)
+    # The strengths' prior: density proportional to S^-k, on log-spaced strengths a
+    # weight S^(1 - k) each (the same for every height).
+    strengths = np.array(cfg["strengths"], dtype=float)
+    prior = np.tile(strengths ** (1.0 - cfg.get("strength_prior_exponent", 1.0)), len(cfg["heights"]))
+    m = (np.exp(ll - ll.max()) * prior[None, :]).sum(axis=1)
     return m / m.sum()
 
 

@@ -134,6 +134,7 @@ struct Posterior: ParsableCommand {
             "maximum_range": settings.maximumRange, "heights": settings.heightsAboveSource,
             "extra_vertical_spread": settings.extraVerticalSpread, "false_hit": settings.falseHitProbability,
             "miss": settings.missProbability, "weight": settings.observationWeight, "strengths": settings.strengths,
+            "strength_prior_exponent": settings.strengthPriorExponent,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: "\(common.dir)/posterior.json"))
