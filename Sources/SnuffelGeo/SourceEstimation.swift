@@ -101,20 +101,6 @@ public struct LocalisationSettings: Sendable, Equatable {
     /// weights make the map sharper but no better placed, a sign of a plume model that fits
     /// real (here simulated) plumes only loosely.
     public var observationWeight = 0.05
-    /// Labs apart from confounders: when at least this share of the hits a source's plume
-    /// explains lies in detections of a lab or dump class, and at least this share in
-    /// detections of a confounder class (each hit judged by the most confident detection
-    /// behind it), the two kinds are taken for two sources whose plumes merged, and each is
-    /// localised from its own hits (nil: never). Over the bundled scenarios (five seeds
-    /// each) the median error was 28 m with 0.3 and 32 m without, under `--stress` (three
-    /// seeds) 24 m and 30 m, with sensitivities spread by e^0.5 30 m and 34 m; on the
-    /// bundled seeds alone 23 m and 21 m. A share of 0.25 or 0.35 did about as well. The
-    /// kinds' hits need not lie apart: most splits that helped had them interleaved across
-    /// the wind, and requiring a separation of one standard deviation kept less of the gain
-    /// (28 m instead of 25 m over three seeds). The cost: where a lab's own detections are
-    /// partly called a confounder, a confounder source is reported beside the lab (the
-    /// bundled `mdma-lab` flight: two of its seven detections are called solvent).
-    public var separateKindsShare: Double? = 0.3
     /// The fewest hits a source must explain to be reported.
     public var minimumHits = 3
     /// The most sources sought in one flight.

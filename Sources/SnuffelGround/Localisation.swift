@@ -96,10 +96,7 @@ public enum Localisation {
     /// and the hits it explains alone: the radii are those of the circles around the
     /// position that hold 50 % and 95 % of that posterior, however far it reaches. Each
     /// source takes the class that the detections behind its hits name with the most
-    /// confidence, so confounders and labs are told apart by their own detections; where
-    /// one plume seems to explain hits of both kinds in like shares (a lab beside manure,
-    /// their plumes merged), the kinds are localised apart, each as a source of its own
-    /// (see ``LocalisationSettings/separateKindsShare``).
+    /// confidence, so confounders and labs are told apart by their own detections.
     ///
     /// - Parameters:
     ///   - result: A replay.
@@ -167,17 +164,11 @@ public enum Localisation {
             posterior.add(remaining.map(\.look))
             let map = posterior.map()
             guard let best = SourceEstimator.sources(in: map, maximumCount: 1).first else { break }
-            var explained = remaining.filter {
+            let explained = remaining.filter {
                 SourceEstimator.isInPlume(observation: $0.look, sourceEast: best.east, sourceNorth: best.north,
                                           windEast: wind.east, windNorth: wind.north, settings: settings)
             }
             guard explained.count >= settings.minimumHits else { break }
-            // Hits of labs and of confounders in like shares (a lab's plume and a
-            // confounder's merged, or one plume's detections called both ways): this source
-            // keeps the larger kind's hits, the others go back for the next search.
-            if let kind = separateKinds(explained, covering: covering, detections: result.detections, settings: settings) {
-                explained = kind
-            }
             let explainsAll = explained.count == remaining.count
             let taken = Set(explained.map(\.second))
             remaining.removeAll { taken.contains($0.second) }
@@ -226,32 +217,5 @@ public enum Localisation {
         }
         if out.sources.isEmpty { out.note = "no detection of a known class had hits with positions" }
         return out
-    }
-
-    /// The hits of the larger kind (labs and dumps, or confounders) when both kinds hold at
-    /// least ``LocalisationSettings/separateKindsShare`` of them (and the fewest hits a
-    /// source needs); nil when they are one source's.
-    ///
-    /// - Parameters:
-    ///   - hits: The hits one source's plume explains, with their seconds.
-    ///   - covering: Per second, the indices in `detections` of the detections covering it.
-    ///   - detections: The flight's detections.
-    static func separateKinds(
-        _ hits: [(second: Int, look: PlumeObservation)], covering: [[Int]], detections: [Detection],
-        settings: LocalisationSettings
-    ) -> [(second: Int, look: PlumeObservation)]? {
-        guard let share = settings.separateKindsShare, share > 0, share <= 0.5 else { return nil }
-        // Each hit's kind: that of the most confident detection with a class behind it.
-        let isLab: [Bool?] = hits.map { h in
-            guard h.second >= 0, h.second < covering.count else { return nil }
-            return covering[h.second].filter { $0 < detections.count && detections[$0].signatureClass != nil }
-                .max { detections[$0].confidence < detections[$1].confidence }
-                .map { !detections[$0].isConfounder }
-        }
-        let labs = isLab.filter { $0 == true }.count, confounders = isLab.filter { $0 == false }.count
-        let least = max(settings.minimumHits, Int((share * Double(hits.count)).rounded(.up)))
-        guard labs >= least, confounders >= least else { return nil }
-        let keep = labs >= confounders
-        return zip(hits, isLab).filter { $0.1 == keep }.map(\.0)
     }
 }
