@@ -58,6 +58,10 @@ public struct ScenarioScore: Sendable {
 
     /// The localisation of each source whose plume reached the drone.
     public var localisation: [Localised] = []
+    /// Sources localised in the flight, and how many of them are no true source's nearest
+    /// (see ``Evaluation/extraEstimates(_:located:)``).
+    public var estimates = 0
+    public var extraEstimates = 0
 }
 
 /// Totals over a scenario set.
@@ -96,6 +100,12 @@ public struct EvaluationSummary: Sendable {
         return (all.compactMap(\.error).sorted(), all.filter { $0.error == nil }.count)
     }
 
+    /// Sources localised over all flights, and those that are no true source's nearest:
+    /// the localisation error counts only the nearest estimate of each true source, so
+    /// spurious estimates would lower it for free; this says how many there are.
+    public var estimates: Int { scores.reduce(0) { $0 + $1.estimates } }
+    public var extraEstimates: Int { scores.reduce(0) { $0 + $1.extraEstimates } }
+
     /// The share of localised sources whose true position lies inside the 95 % radius.
     public var coverage95: Double {
         let all = scores.flatMap(\.localisation).filter { $0.error != nil }
@@ -132,7 +142,26 @@ public enum Evaluation {
         let located = Localisation.locate(result, settings: settings)
         var score = score(placed, detections: result.detections, geotags: result.geotags, library: configuration.pipeline.library)
         score.localisation = localisationErrors(placed, located: located)
+        score.estimates = located.sources.count
+        score.extraEstimates = extraEstimates(placed, located: located)
         return (score, placed)
+    }
+
+    /// How many of the sources localised are not the nearest estimate of any true source
+    /// whose plume reached the drone: estimates that the localisation error, which scores
+    /// each true source by its nearest estimate, does not see.
+    public static func extraEstimates(_ placed: PlacedFlight, located: LocalisationResult) -> Int {
+        let met = Set(placed.flight.truth.encounters.map(\.sourceID))
+        var nearest = Set<Int>()
+        for source in placed.flight.truth.sources where met.contains(source.id) {
+            let truth = placed.position(source.position)
+            if let k = located.sources.indices.min(by: {
+                horizontalDistance(located.sources[$0].position, truth) < horizontalDistance(located.sources[$1].position, truth)
+            }) {
+                nearest.insert(k)
+            }
+        }
+        return located.sources.count - nearest.count
     }
 
     /// For each source whose plume reached the drone, the distance to the nearest source

@@ -22,7 +22,11 @@ struct EvaluateCommand: ParsableCommand {
               encounters detected       plume encounters of any source matched by a detection;
               confusion                 true class (none = no plume) against the class given;
               geotag error              distance from each detection's geotag to where the drone \
-            truly was when the air of the plume's peak entered the inlet.
+            truly was when the air of the plume's peak entered the inlet;
+              localisation error        for each source whose plume reached the drone, the \
+            distance to the nearest source localised, with the share inside its 95 % radius;
+              sources localised         how many, and how many of them are no true source's \
+            nearest (extra estimates, which the localisation error does not see).
 
             One seed per scenario gives a handful of sources, so a change of a setting that \
             moves a figure by a source or two may be luck: --repeat flies every scenario again \
@@ -148,6 +152,7 @@ enum EvaluationReport {
             }
         }
         if !s.coverage95.isNaN { out.append("true source inside the 95 % radius: \(percent(s.coverage95))") }
+        out.append("sources localised: \(s.estimates), of which \(s.extraEstimates) the nearest estimate of no true source (not in the errors above)")
         out.append("")
         out.append("confusion (rows: true class, none = no plume; columns: class given):")
         let table = s.confusion
@@ -177,6 +182,8 @@ enum EvaluationReport {
             var localisation_error_median_wind_2_6_m: Double?
             var localisation_error_p90_wind_2_6_m: Double?
             var sources_not_localised: Int
+            var sources_localised: Int
+            var sources_localised_extra: Int
             var inside_radius95: Double?
             var confusion: [String: [String: Int]]
         }
@@ -200,7 +207,8 @@ enum EvaluationReport {
             geotag_error_median_m: quantile(errors, 0.5), geotag_error_p90_m: quantile(errors, 0.9),
             localisation_error_median_m: quantile(located, 0.5), localisation_error_p90_m: quantile(located, 0.9),
             localisation_error_median_wind_2_6_m: quantile(moderate, 0.5), localisation_error_p90_wind_2_6_m: quantile(moderate, 0.9),
-            sources_not_localised: missing, inside_radius95: finite(s.coverage95), confusion: s.confusion)
+            sources_not_localised: missing, sources_localised: s.estimates, sources_localised_extra: s.extraEstimates,
+            inside_radius95: finite(s.coverage95), confusion: s.confusion)
         return try prettyJSON(out)
     }
 }

@@ -355,3 +355,26 @@ struct NotFlightDataTests {
         }
     }
 }
+
+@Suite("Extra source estimates")
+struct ExtraEstimateTests {
+    @Test("an estimate that is no true source's nearest is counted as extra, however near it lies")
+    func extraEstimates() throws {
+        let lab = try SimulatedLab.shared.get()
+        let result = try Replay.run(path: lab.logPath)
+        var located = Localisation.locate(result)
+        let first = try #require(located.sources.first)
+        // One source's plume reached the drone: every estimate but its nearest is extra.
+        #expect(Set(lab.placed.flight.truth.encounters.map(\.sourceID)).count == 1)
+        let before = Evaluation.extraEstimates(lab.placed, located: located)
+        #expect(before == located.sources.count - 1)
+        // A copy a kilometre away: nobody's nearest.
+        var far = first
+        far.position.latitude += 0.009
+        located.sources.append(far)
+        #expect(Evaluation.extraEstimates(lab.placed, located: located) == before + 1)
+        // The same copy beside the source's own estimate: still extra (only one is nearest).
+        located.sources[located.sources.count - 1].position = first.position
+        #expect(Evaluation.extraEstimates(lab.placed, located: located) == before + 1)
+    }
+}
