@@ -122,6 +122,10 @@ struct CLITests {
         let object = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any]
         #expect((object?["scenarios"] as? [Any])?.count == 1)
         #expect(object?["false_alarms"] as? Int == 0)
+        // The sources localised, and how many are no true source's nearest (at most all).
+        let localised = try #require(object?["sources_localised"] as? Int)
+        let extra = try #require(object?["sources_localised_extra"] as? Int)
+        #expect(localised >= 1 && extra >= 0 && extra <= localised, "\(localised) localised, \(extra) extra")
         let unknown = try CLI.run(["simulate", "--scenario", "no-such-scenario", "--out", log])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("no-such-scenario") && unknown.stderr.contains("mdma-lab"), "\(unknown.stderr)")
