@@ -54,6 +54,9 @@ public struct ScenarioScore: Sendable {
         /// nil when not localised. Localisation's known weakness is along the wind.
         public var downwind: Double? = nil
         public var crosswind: Double? = nil
+        /// Metres to the estimate paired with this source when each estimate may serve one
+        /// source only (pairs taken nearest first); nil when none was left for it.
+        public var pairedError: Double? = nil
     }
 
     /// The localisation of each source whose plume reached the drone.
@@ -98,6 +101,14 @@ public struct EvaluationSummary: Sendable {
     public func localisationErrors(windRange: ClosedRange<Double> = 0...100) -> (errors: [Double], missing: Int) {
         let all = scores.flatMap(\.localisation).filter { windRange.contains($0.windSpeed) }
         return (all.compactMap(\.error).sorted(), all.filter { $0.error == nil }.count)
+    }
+
+    /// The same with each estimate paired with one source at most (``ScenarioScore/Localised/pairedError``):
+    /// extra estimates near a source do not lower it, and a source whose nearest estimate
+    /// is another's counts as one without.
+    public func pairedLocalisationErrors(windRange: ClosedRange<Double> = 0...100) -> (errors: [Double], missing: Int) {
+        let all = scores.flatMap(\.localisation).filter { windRange.contains($0.windSpeed) }
+        return (all.compactMap(\.pairedError).sorted(), all.filter { $0.pairedError == nil }.count)
     }
 
     /// Sources localised over all flights, and those that are no true source's nearest:
@@ -147,6 +158,26 @@ public enum Evaluation {
         return (score, placed)
     }
 
+    /// Pairs sources with estimates one to one, the nearest pair first, then the nearest of
+    /// those left, and so on.
+    /// - Parameter distances: Per source, the distance to each estimate (all rows as long).
+    /// - Returns: Per source, the distance to its estimate; nil for a source left without
+    ///   (more sources than estimates).
+    public static func pairNearestFirst(_ distances: [[Double]]) -> [Double?] {
+        var pairs: [(distance: Double, source: Int, estimate: Int)] = []
+        for (i, row) in distances.enumerated() {
+            for (k, d) in row.enumerated() where d.isFinite { pairs.append((d, i, k)) }
+        }
+        var paired = [Double?](repeating: nil, count: distances.count)
+        var used = Set<Int>()
+        for p in pairs.sorted(by: { ($0.distance, $0.source, $0.estimate) < ($1.distance, $1.source, $1.estimate) })
+        where paired[p.source] == nil && !used.contains(p.estimate) {
+            paired[p.source] = p.distance
+            used.insert(p.estimate)
+        }
+        return paired
+    }
+
     /// How many of the sources localised are not the nearest estimate of any true source
     /// whose plume reached the drone: estimates that the localisation error, which scores
     /// each true source by its nearest estimate, does not see.
@@ -169,13 +200,17 @@ public enum Evaluation {
     /// whether that one was given the source's class.
     public static func localisationErrors(_ placed: PlacedFlight, located: LocalisationResult) -> [ScenarioScore.Localised] {
         let met = Set(placed.flight.truth.encounters.map(\.sourceID))
-        return placed.flight.truth.sources.filter { met.contains($0.id) }.map { source in
+        let sources = placed.flight.truth.sources.filter { met.contains($0.id) }
+        let paired = pairNearestFirst(sources.map { source in
+            located.sources.map { horizontalDistance($0.position, placed.position(source.position)) }
+        })
+        return sources.enumerated().map { i, source in
             let truth = placed.position(source.position)
             let nearest = located.sources.min { horizontalDistance($0.position, truth) < horizontalDistance($1.position, truth) }
             var out = ScenarioScore.Localised(
                 source: source.id, signatureClass: source.signatureClass ?? "mixture",
                 error: nearest.map { horizontalDistance($0.position, truth) }, radius95: nearest?.radius95,
-                estimatedClass: nearest?.signatureClass, windSpeed: placed.scenario.wind.speed)
+                estimatedClass: nearest?.signatureClass, windSpeed: placed.scenario.wind.speed, pairedError: paired[i])
             if let nearest {
                 // The wind blows FROM `fromDegrees`: downwind is the opposite bearing.
                 let from = placed.scenario.wind.fromDegrees * .pi / 180

@@ -26,7 +26,10 @@ struct EvaluateCommand: ParsableCommand {
               localisation error        for each source whose plume reached the drone, the \
             distance to the nearest source localised, with the share inside its 95 % radius;
               sources localised         how many, and how many of them are no true source's \
-            nearest (extra estimates, which the localisation error does not see).
+            nearest (extra estimates, which the localisation error does not see);
+              paired error              the localisation error with each estimate serving one \
+            source at most (pairs nearest first): sources whose plumes merged into one estimate \
+            count once, the others as without one.
 
             One seed per scenario gives a handful of sources, so a change of a setting that \
             moves a figure by a source or two may be luck: --repeat flies every scenario again \
@@ -151,6 +154,11 @@ enum EvaluationReport {
                                   label, median, p90, errors.count, missing))
             }
         }
+        let (paired, unpaired) = s.pairedLocalisationErrors(windRange: 2...6)
+        if let median = quantile(paired, 0.5), let p90 = quantile(paired, 0.9) {
+            out.append(String(format: "source localisation, wind 2-6 m/s, each estimate paired with one source: median error %.1f m, 90th percentile %.1f m (%d sources; %d without)",
+                              median, p90, paired.count, unpaired))
+        }
         if !s.coverage95.isNaN { out.append("true source inside the 95 % radius: \(percent(s.coverage95))") }
         out.append("sources localised: \(s.estimates), of which \(s.extraEstimates) the nearest estimate of no true source (not in the errors above)")
         out.append("")
@@ -182,6 +190,9 @@ enum EvaluationReport {
             var localisation_error_median_wind_2_6_m: Double?
             var localisation_error_p90_wind_2_6_m: Double?
             var sources_not_localised: Int
+            var localisation_error_paired_median_wind_2_6_m: Double?
+            var localisation_error_paired_p90_wind_2_6_m: Double?
+            var sources_unpaired_wind_2_6: Int
             var sources_localised: Int
             var sources_localised_extra: Int
             var inside_radius95: Double?
@@ -195,6 +206,7 @@ enum EvaluationReport {
         let errors = s.geotagErrors
         let (located, missing) = s.localisationErrors()
         let (moderate, _) = s.localisationErrors(windRange: 2...6)
+        let (paired, unpaired) = s.pairedLocalisationErrors(windRange: 2...6)
         let out = Out(
             scenarios: s.scores.map {
                 ScenarioOut(name: $0.scenario, flight_s: $0.flightSeconds, labs_encountered: $0.encounteredLabs, labs_detected: $0.detectedLabs,
@@ -207,7 +219,9 @@ enum EvaluationReport {
             geotag_error_median_m: quantile(errors, 0.5), geotag_error_p90_m: quantile(errors, 0.9),
             localisation_error_median_m: quantile(located, 0.5), localisation_error_p90_m: quantile(located, 0.9),
             localisation_error_median_wind_2_6_m: quantile(moderate, 0.5), localisation_error_p90_wind_2_6_m: quantile(moderate, 0.9),
-            sources_not_localised: missing, sources_localised: s.estimates, sources_localised_extra: s.extraEstimates,
+            sources_not_localised: missing,
+            localisation_error_paired_median_wind_2_6_m: quantile(paired, 0.5), localisation_error_paired_p90_wind_2_6_m: quantile(paired, 0.9),
+            sources_unpaired_wind_2_6: unpaired, sources_localised: s.estimates, sources_localised_extra: s.extraEstimates,
             inside_radius95: finite(s.coverage95), confusion: s.confusion)
         return try prettyJSON(out)
     }

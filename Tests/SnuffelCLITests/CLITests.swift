@@ -126,6 +126,10 @@ struct CLITests {
         let localised = try #require(object?["sources_localised"] as? Int)
         let extra = try #require(object?["sources_localised_extra"] as? Int)
         #expect(localised >= 1 && extra >= 0 && extra <= localised, "\(localised) localised, \(extra) extra")
+        // Paired one to one, a source can only lose its estimate: never fewer without one.
+        let unpaired = try #require(object?["sources_unpaired_wind_2_6"] as? Int)
+        let without = try #require(object?["sources_not_localised"] as? Int)
+        #expect(unpaired >= without)
         let unknown = try CLI.run(["simulate", "--scenario", "no-such-scenario", "--out", log])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("no-such-scenario") && unknown.stderr.contains("mdma-lab"), "\(unknown.stderr)")

@@ -378,3 +378,19 @@ struct ExtraEstimateTests {
         #expect(Evaluation.extraEstimates(lab.placed, located: located) == before + 1)
     }
 }
+
+@Suite("Sources paired with estimates one to one")
+struct PairingTests {
+    @Test("the nearest pair first, each estimate used once; a source left over has none")
+    func nearestFirst() {
+        // Two sources, one estimate between them, nearer the second: the first has none.
+        #expect(Evaluation.pairNearestFirst([[30], [20]]) == [nil, 20])
+        // Two estimates: the nearest pair (source 1, estimate 0) first, then what is left.
+        #expect(Evaluation.pairNearestFirst([[10, 50], [5, 80]]) == [50, 5])
+        // One source, two estimates: its nearest.
+        #expect(Evaluation.pairNearestFirst([[40, 12]]) == [12])
+        // No estimates, or no sources.
+        #expect(Evaluation.pairNearestFirst([[], []]) == [nil, nil])
+        #expect(Evaluation.pairNearestFirst([]) == [])
+    }
+}
