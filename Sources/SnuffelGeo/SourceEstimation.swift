@@ -118,9 +118,9 @@ public struct LocalisationSettings: Sendable, Equatable {
     /// error was 40 m at 1 and 32 m at 2, under `--stress` (three seeds) 46 m and 30 m,
     /// with the source inside its 95 % radius 84 % and 91 % of the time. It is a trade:
     /// estimates that sat far downwind of their source come nearer (one from 140 m to 8 m),
-    /// while strong sources are placed further upwind than they are (10–40 m in
-    /// `SourceEstimationTests`), and the merged plumes of neighbouring sources stay merged,
-    /// now further upwind.
+    /// while strong sources may be placed further upwind than they are (one of the 21
+    /// draws of a strong source in `SourceEstimationTests.recoversItsOwnModel` 28 m off),
+    /// and the merged plumes of neighbouring sources stay merged, now further upwind.
     public var strengthPriorExponent = 2.0
     /// Coarse-to-fine evaluation of the posterior (nil: every cell of the grid).
     public var pruning: PosteriorPruning? = PosteriorPruning()
