@@ -182,34 +182,36 @@ public enum Evaluation {
     /// whose plume reached the drone: estimates that the localisation error, which scores
     /// each true source by its nearest estimate, does not see.
     public static func extraEstimates(_ placed: PlacedFlight, located: LocalisationResult) -> Int {
-        let met = Set(placed.flight.truth.encounters.map(\.sourceID))
-        var nearest = Set<Int>()
-        for source in placed.flight.truth.sources where met.contains(source.id) {
-            let truth = placed.position(source.position)
-            if let k = located.sources.indices.min(by: {
-                horizontalDistance(located.sources[$0].position, truth) < horizontalDistance(located.sources[$1].position, truth)
-            }) {
-                nearest.insert(k)
-            }
-        }
+        let nearest = Set(distances(placed, located: located).metres.compactMap(nearestIndex))
         return located.sources.count - nearest.count
     }
+
+    /// The sources whose plume reached the drone, and per source the distance from it to
+    /// each source localised, metres.
+    static func distances(_ placed: PlacedFlight, located: LocalisationResult) -> (sources: [TruthSource], metres: [[Double]]) {
+        let met = Set(placed.flight.truth.encounters.map(\.sourceID))
+        let sources = placed.flight.truth.sources.filter { met.contains($0.id) }
+        return (sources, sources.map { source in
+            let truth = placed.position(source.position)
+            return located.sources.map { horizontalDistance($0.position, truth) }
+        })
+    }
+
+    /// The index of the smallest distance in a row; nil for an empty row.
+    static func nearestIndex(_ row: [Double]) -> Int? { row.indices.min { row[$0] < row[$1] } }
 
     /// For each source whose plume reached the drone, the distance to the nearest source
     /// localised (of any class: where a source is and what it is are scored apart), and
     /// whether that one was given the source's class.
     public static func localisationErrors(_ placed: PlacedFlight, located: LocalisationResult) -> [ScenarioScore.Localised] {
-        let met = Set(placed.flight.truth.encounters.map(\.sourceID))
-        let sources = placed.flight.truth.sources.filter { met.contains($0.id) }
-        let paired = pairNearestFirst(sources.map { source in
-            located.sources.map { horizontalDistance($0.position, placed.position(source.position)) }
-        })
+        let (sources, metres) = distances(placed, located: located)
+        let paired = pairNearestFirst(metres)
         return sources.enumerated().map { i, source in
-            let truth = placed.position(source.position)
-            let nearest = located.sources.min { horizontalDistance($0.position, truth) < horizontalDistance($1.position, truth) }
+            let k = nearestIndex(metres[i])
+            let nearest = k.map { located.sources[$0] }
             var out = ScenarioScore.Localised(
                 source: source.id, signatureClass: source.signatureClass ?? "mixture",
-                error: nearest.map { horizontalDistance($0.position, truth) }, radius95: nearest?.radius95,
+                error: k.map { metres[i][$0] }, radius95: nearest?.radius95,
                 estimatedClass: nearest?.signatureClass, windSpeed: placed.scenario.wind.speed, pairedError: paired[i])
             if let nearest {
                 // The wind blows FROM `fromDegrees`: downwind is the opposite bearing.
