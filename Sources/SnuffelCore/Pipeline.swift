@@ -111,13 +111,21 @@ public final class Pipeline {
     /// Processes a buffer of samples in order; the same as one call per sample.
     /// - Complexity: O(n), plus the classification of each event that closes.
     public func process(_ samples: UnsafeBufferPointer<Sample>) {
-        for s in samples { engine.pointee.process(s) }
+        engine.pointee.process(batch: samples)
     }
 
     /// Processes a batch of samples in order; the same as one call per sample.
     public func process<S: Sequence>(_ samples: S) where S.Element == Sample {
-        for s in samples { engine.pointee.process(s) }
+        let done: Void? = samples.withContiguousStorageIfAvailable { engine.pointee.process(batch: $0) }
+        if done == nil {
+            for s in samples { engine.pointee.process(s) }
+        }
     }
+
+    /// How many time steps went through the batched path (whole rounds of quiet samples,
+    /// every channel once, in channel order; see ``process(_:)-(UnsafeBufferPointer<Sample>)``).
+    /// The results are the same either way; this only tells how much was batched.
+    public var batchedSteps: Int { engine.pointee.kernel.rounds }
 
     /// Closes an event that is still open at the end of the data, so that it is
     /// classified and queued. Call it when a flight or file ends.
@@ -171,6 +179,8 @@ struct Engine {
     @usableFromInline let ringTime: UnsafeMutablePointer<UInt64>
     @usableFromInline let ringExcess: UnsafeMutablePointer<Double>
     @usableFromInline let ringRecovered: UnsafeMutablePointer<Double>
+    /// The batched path's state (see ``RoundKernel``).
+    var kernel: RoundKernel
 
     let settings: DetectionSettings
     let gasSlots: [Int]  // pipeline channel index of each gas slot
@@ -191,11 +201,7 @@ struct Engine {
     let off2: Double
 
     // Environment for compensation.
-    var temperature = Double.nan
-    var relativeHumidity = Double.nan
-    var absoluteHumidity = Double.nan
-    var absoluteHumiditySlow = Double.nan
-    var lastHumidityTime: UInt64 = 0
+    var environment = Environment()
     var eventHumidityChange = 0.0
     var latestTime: UInt64 = 0
 
@@ -276,6 +282,7 @@ struct Engine {
             start += capacities[i]
             if c.kind.isGas { slot += 1 }
         }
+        kernel = RoundKernel(lanes: lanes, count: laneCount)
         let gasSpecs = gas.map { specs[$0] }
         classifier = Classifier(gasChannels: gasSpecs, library: configuration.library, settings: s)
         slotArea = Array(repeating: 0, count: max(1, gas.count))
@@ -298,6 +305,7 @@ struct Engine {
     }
 
     func deallocate() {
+        kernel.deallocate()
         lanes.deinitialize(count: laneCount)
         lanes.deallocate()
         ringTime.deallocate()
@@ -336,13 +344,13 @@ struct Engine {
         case .temperature:
             let y = lane.pointee.convert(value)
             lane.pointee.touch(t, physical: y)
-            temperature = y
+            environment.temperature = y
             updateAbsoluteHumidity(time: t)
             return
         case .humidity:
             let y = lane.pointee.convert(value)
             lane.pointee.touch(t, physical: y)
-            relativeHumidity = y
+            environment.relativeHumidity = y
             updateAbsoluteHumidity(time: t)
             return
         default:
@@ -354,7 +362,8 @@ struct Engine {
     @inline(__always)
     mutating func processGas(_ lane: UnsafeMutablePointer<Lane>, time t: UInt64, raw: Double) {
         var y = lane.pointee.convert(raw)
-        y = lane.pointee.compensate(y, temperature: temperature, absoluteHumidity: absoluteHumidity)
+        y = lane.pointee.compensate(y, temperature: environment.temperature,
+                                    absoluteHumidity: environment.absoluteHumidity)
 
         var dtUs: UInt64 = 0
         if lane.pointee.hasSample {
@@ -514,7 +523,8 @@ struct Engine {
     mutating func openEvent(onset: UInt64, now: UInt64, sigma: Double, alone: UnsafeMutablePointer<Lane>?) {
         let low = onset >= coincidenceUs ? onset - coincidenceUs : 0
         eventOpen = true
-        eventHumidityChange = absoluteHumidity.isFinite ? abs(absoluteHumidity - absoluteHumiditySlow) : 0
+        eventHumidityChange = environment.absoluteHumidity.isFinite
+            ? abs(environment.absoluteHumidity - environment.absoluteHumiditySlow) : 0
         eventOnset = onset
         eventLastActive = now
         eventPeakSigma = sigma
@@ -790,7 +800,30 @@ struct Engine {
 
     @inline(never)
     mutating func updateAbsoluteHumidity(time t: UInt64) {
-        guard temperature.isFinite, relativeHumidity.isFinite else { return }
+        guard environment.update(time: t) else { return }
+        if eventOpen {
+            eventHumidityChange = max(eventHumidityChange,
+                                      abs(environment.absoluteHumidity - environment.absoluteHumiditySlow))
+        }
+    }
+
+}
+
+/// The air the gas channels are compensated for: the payload's latest temperature and
+/// relative humidity, the absolute humidity from them, and its slow mean (30 s), against
+/// which a humidity transient is judged.
+struct Environment {
+    var temperature = Double.nan
+    var relativeHumidity = Double.nan
+    var absoluteHumidity = Double.nan
+    var absoluteHumiditySlow = Double.nan
+    var lastHumidityTime: UInt64 = 0
+
+    /// Recomputes the absolute humidity after a temperature or humidity sample at `t`.
+    /// - Returns: false while either is still unknown (nothing changed).
+    @inline(__always)
+    mutating func update(time t: UInt64) -> Bool {
+        guard temperature.isFinite, relativeHumidity.isFinite else { return false }
         absoluteHumidity = Pipeline.absoluteHumidity(temperature: temperature, relativeHumidity: relativeHumidity)
         if absoluteHumiditySlow.isNaN {
             absoluteHumiditySlow = absoluteHumidity
@@ -801,9 +834,8 @@ struct Engine {
             absoluteHumiditySlow += a * (absoluteHumidity - absoluteHumiditySlow)
             lastHumidityTime = t
         }
-        if eventOpen { eventHumidityChange = max(eventHumidityChange, abs(absoluteHumidity - absoluteHumiditySlow)) }
+        return true
     }
-
 }
 
 /// Why a pipeline could not be built.

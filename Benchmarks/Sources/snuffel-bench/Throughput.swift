@@ -29,7 +29,7 @@ struct Throughput: ParsableCommand {
     func run() throws {
         let results = ResultsFile(path: common.resultsPath)
         print("Snuffel full pipeline, one core, \(runs) runs per stream (median, best):")
-        print("  stream                       samples   median ms    best ms   M samples/s   ns/sample")
+        print("  stream                       samples   median ms    best ms   M samples/s   ns/sample    batched")
         for count in BenchPayload.channelCounts {
             let samples = try StreamFile.read("\(common.dir)/stream\(count).f64")
             let channels = BenchPayload.channels(count: count)
@@ -54,11 +54,14 @@ struct Throughput: ParsableCommand {
         var median: Double
         var best: Double
         var detections: Int
+        /// Share of the time steps that went through the batched path.
+        var batched: Double
     }
 
     func time(_ samples: [Sample], channels: [ChannelSpec]) throws -> Timing {
         var seconds: [Double] = []
         var detections = 0
+        var batched = 0.0
         for run in 0...runs {
             let pipeline = try BenchPayload.pipeline(channels: channels)
             let t0 = nanoseconds()
@@ -69,16 +72,17 @@ struct Throughput: ParsableCommand {
                 throw ValidationError("the pipeline rejected samples: \(pipeline.health)")
             }
             detections = pipeline.pendingDetections
+            batched = Double(pipeline.batchedSteps * channels.count) / Double(max(1, samples.count))
             keep(pipeline)
             if run > 0 { seconds.append(Double(t1 - t0) * 1e-9) }
         }
-        return Timing(median: seconds.median, best: seconds.min() ?? .nan, detections: detections)
+        return Timing(median: seconds.median, best: seconds.min() ?? .nan, detections: detections, batched: batched)
     }
 
     func report(_ name: String, _ r: Timing, count: Int) {
         let rate = Double(count) / r.median / 1e6
         print("  " + padded(name, 24, left: true) + padded(String(count), 12) + padded(fixed(r.median * 1e3, 2), 12)
               + padded(fixed(r.best * 1e3, 2), 11) + padded(fixed(rate, 1), 14)
-              + padded(fixed(r.median * 1e9 / Double(count), 2), 12))
+              + padded(fixed(r.median * 1e9 / Double(count), 2), 12) + padded(fixed(r.batched * 100, 1) + " %", 11))
     }
 }
