@@ -160,9 +160,15 @@ public final class Pipeline {
     /// Magnus formula over water (coefficients 6.112 hPa, 17.62, 243.12 °C; WMO-No. 8,
     /// 2008, Annex 4.B).
     public static func absoluteHumidity(temperature t: Double, relativeHumidity rh: Double) -> Double {
+        absoluteHumidityPerPercent(temperature: t) * max(0, min(rh, 100))
+    }
+
+    /// The absolute humidity (g/m³) of 1 % relative humidity at `t` °C: 2.167 × the
+    /// saturation vapour pressure (hPa, Magnus as above) / the absolute temperature.
+    @inline(__always)
+    static func absoluteHumidityPerPercent(temperature t: Double) -> Double {
         let saturation = 6.112 * Double.exp(17.62 * t / (243.12 + t))  // hPa
-        let vapour = saturation * max(0, min(rh, 100)) / 100
-        return 216.7 * vapour / (273.15 + t)
+        return 2.167 * saturation / (273.15 + t)
     }
 }
 
@@ -818,13 +824,21 @@ struct Environment {
     var absoluteHumidity = Double.nan
     var absoluteHumiditySlow = Double.nan
     var lastHumidityTime: UInt64 = 0
+    /// Absolute humidity per % of relative humidity at `saturationTemperature`: a humidity
+    /// sample between two temperature samples needs no new `exp` and no division.
+    var humidityPerPercent = Double.nan
+    var saturationTemperature = Double.nan
 
     /// Recomputes the absolute humidity after a temperature or humidity sample at `t`.
     /// - Returns: false while either is still unknown (nothing changed).
     @inline(__always)
     mutating func update(time t: UInt64) -> Bool {
         guard temperature.isFinite, relativeHumidity.isFinite else { return false }
-        absoluteHumidity = Pipeline.absoluteHumidity(temperature: temperature, relativeHumidity: relativeHumidity)
+        if temperature != saturationTemperature {
+            saturationTemperature = temperature
+            humidityPerPercent = Pipeline.absoluteHumidityPerPercent(temperature: temperature)
+        }
+        absoluteHumidity = humidityPerPercent * max(0, min(relativeHumidity, 100))
         if absoluteHumiditySlow.isNaN {
             absoluteHumiditySlow = absoluteHumidity
             lastHumidityTime = t

@@ -44,7 +44,8 @@ struct RoundKernel {
         var lastTime = U()
     }
 
-    /// The history entries of a round, written once the round is kept.
+    /// The history entries of a round (``Engine/record(_:inlet:excess:recovered:)``),
+    /// staged for a few rounds and then written to each channel's ring in one go.
     struct Pending {
         var inlet = U(), excess = V(), recovered = V()
     }
@@ -70,10 +71,18 @@ struct RoundKernel {
     /// Two copies of the state, `vectors` each: the current one and the one a round is computed into.
     let states: UnsafeMutablePointer<State>
     var current = 0
-    let pending: UnsafeMutablePointer<Pending>
+    /// `stageCapacity` rounds of history entries, `vectors` each.
+    let staged: UnsafeMutablePointer<Pending>
+    var stagedRounds = 0
+    static var stageCapacity: Int { 32 }
+    /// Per round of a run (`stageCapacity` at most): the temperature and absolute humidity
+    /// each segment saw, the temperature and humidity channels' values, the air after the
+    /// round, and the newest time so far.
     let segmentTemperature: UnsafeMutablePointer<Double>
     let segmentHumidity: UnsafeMutablePointer<Double>
     let environmentValue: UnsafeMutablePointer<Double>
+    let airAfter: UnsafeMutablePointer<Environment>
+    let newestAfter: UnsafeMutablePointer<UInt64>
 
     /// Whether the state above is the channels' (loaded, not yet written back).
     var loaded = false
@@ -111,14 +120,19 @@ struct RoundKernel {
         coefficients.initialize(repeating: Coefficients(), count: vectors)
         states = .allocate(capacity: 2 * vectors)
         states.initialize(repeating: State(), count: 2 * vectors)
-        pending = .allocate(capacity: vectors)
-        pending.initialize(repeating: Pending(), count: vectors)
-        segmentTemperature = .allocate(capacity: segmentCount)
-        segmentTemperature.initialize(repeating: .nan, count: segmentCount)
-        segmentHumidity = .allocate(capacity: segmentCount)
-        segmentHumidity.initialize(repeating: .nan, count: segmentCount)
-        environmentValue = .allocate(capacity: max(1, environment.count))
-        environmentValue.initialize(repeating: .nan, count: max(1, environment.count))
+        staged = .allocate(capacity: RoundKernel.stageCapacity * vectors)
+        staged.initialize(repeating: Pending(), count: RoundKernel.stageCapacity * vectors)
+        let runs = RoundKernel.stageCapacity
+        segmentTemperature = .allocate(capacity: runs * segmentCount)
+        segmentTemperature.initialize(repeating: .nan, count: runs * segmentCount)
+        segmentHumidity = .allocate(capacity: runs * segmentCount)
+        segmentHumidity.initialize(repeating: .nan, count: runs * segmentCount)
+        environmentValue = .allocate(capacity: runs * max(1, environment.count))
+        environmentValue.initialize(repeating: .nan, count: runs * max(1, environment.count))
+        airAfter = .allocate(capacity: runs)
+        airAfter.initialize(repeating: Environment(), count: runs)
+        newestAfter = .allocate(capacity: runs)
+        newestAfter.initialize(repeating: 0, count: runs)
         var logs: [Int] = []
         var indexed: [Int] = []
         for (g, channel) in gas.enumerated() {
@@ -157,10 +171,12 @@ struct RoundKernel {
         constants.deallocate()
         coefficients.deallocate()
         states.deallocate()
-        pending.deallocate()
+        staged.deallocate()
         segmentTemperature.deallocate()
         segmentHumidity.deallocate()
         environmentValue.deallocate()
+        airAfter.deallocate()
+        newestAfter.deallocate()
     }
 
     // MARK: Loading and writing back
@@ -200,10 +216,12 @@ struct RoundKernel {
         return true
     }
 
-    /// Copies the gas channels' state back into the lanes.
-    mutating func writeBack(_ lanes: UnsafeMutablePointer<Lane>) {
+    /// Copies the gas channels' state back into the lanes, and the staged history into
+    /// their rings.
+    mutating func writeBack(_ lanes: UnsafeMutablePointer<Lane>, ring: Ring) {
         guard loaded else { return }
         loaded = false
+        writeStaged(lanes, ring: ring)
         let w = RoundKernel.width
         let base = current * vectors
         for g in 0..<gasCount {
@@ -224,6 +242,41 @@ struct RoundKernel {
         }
     }
 
+    /// Writes the staged history entries into the channels' rings, oldest first, as
+    /// ``Engine/record(_:inlet:excess:recovered:)`` would have one by one (no event is
+    /// open on the batched path, so no overrun is possible).
+    mutating func writeStaged(_ lanes: UnsafeMutablePointer<Lane>, ring: Ring) {
+        let rounds = stagedRounds
+        guard rounds > 0 else { return }
+        stagedRounds = 0
+        let w = RoundKernel.width
+        for g in 0..<gasCount {
+            let l = lanes + gasChannel[g]
+            let v = g / w, e = g % w
+            let start = l.pointee.ringStart, capacity = l.pointee.ringCapacity
+            var head = l.pointee.ringHead
+            var r = 0
+            while r < rounds {
+                // Up to the end of the ring, then on from its start.
+                let run = min(rounds - r, capacity - head)
+                let time = ring.time + start + head, excess = ring.excess + start + head
+                let recovered = ring.recovered + start + head
+                var entry = staged + r * vectors + v
+                for j in 0..<run {
+                    time[j] = entry.pointee.inlet[e]
+                    excess[j] = entry.pointee.excess[e]
+                    recovered[j] = entry.pointee.recovered[e]
+                    entry += vectors
+                }
+                r += run
+                head += run
+                if head == capacity { head = 0 }
+            }
+            l.pointee.ringHead = head
+            l.pointee.ringCount = min(capacity, l.pointee.ringCount + rounds)
+        }
+    }
+
     @inline(__always)
     func copyCoefficients(from l: UnsafeMutablePointer<Lane>, vector v: Int, element e: Int) {
         let c = coefficients + v
@@ -237,9 +290,16 @@ struct RoundKernel {
     }
 }
 
+/// The three arrays of the channels' history rings (each channel its own slice).
+struct Ring {
+    let time: UnsafeMutablePointer<UInt64>
+    let excess: UnsafeMutablePointer<Double>
+    let recovered: UnsafeMutablePointer<Double>
+}
+
 extension Engine {
-    /// Processes a buffer of samples in order, whole rounds on the batched path where it
-    /// applies; the same results as one ``process(_:)`` per sample.
+    /// Processes a buffer of samples in order, runs of whole rounds on the batched path
+    /// where it applies; the same results as one ``process(_:)`` per sample.
     mutating func process(batch: UnsafeBufferPointer<Sample>) {
         guard let base = batch.baseAddress, kernel.gasCount > 0 else {
             for s in batch { process(s) }
@@ -255,189 +315,239 @@ extension Engine {
             if wait == 0 && count - i >= n && base[i].channel == 0 {
                 if !kernel.loaded && !kernel.load(lanes) {
                     wait = 8 * n
-                } else if processRound(base + i) {
-                    i += n
-                    continue
                 } else {
-                    kernel.writeBack(lanes)
+                    let done = processRounds(base + i, available: (count - i) / n)
+                    if done > 0 {
+                        i += done * n
+                        continue
+                    }
+                    kernel.writeBack(lanes, ring: ring)
                     wait = 8 * n
                 }
             }
-            if kernel.loaded { kernel.writeBack(lanes) }
+            if kernel.loaded { kernel.writeBack(lanes, ring: ring) }
             process(base[i])
             i += 1
             if wait > 0 { wait -= 1 }
         }
-        kernel.writeBack(lanes)
+        kernel.writeBack(lanes, ring: ring)
     }
 
-    /// One round on the batched path, if every gas channel stays on the quiet path.
-    /// - Returns: false, having changed nothing, if not.
-    @inline(__always)
-    mutating func processRound(_ p: UnsafePointer<Sample>) -> Bool {
-        guard !eventOpen else { return false }
-        let n = laneCount
-        var newest = latestTime
-        for k in 0..<n {
-            let s = p[k]
-            guard Int(s.channel) == k, s.value.isFinite else { return false }
-            if s.time > newest { newest = s.time }
-        }
+    /// The history rings of all channels.
+    var ring: Ring { Ring(time: ringTime, excess: ringExcess, recovered: ringRecovered) }
+
+    /// A run of up to `available` rounds from `p` on the batched path, as far as every
+    /// gas channel stays on the quiet path.
+    /// - Returns: how many rounds were processed; 0, having changed nothing, if the first
+    ///   round cannot be batched.
+    mutating func processRounds(_ p: UnsafePointer<Sample>, available: Int) -> Int {
+        guard !eventOpen else { return 0 }
+        if kernel.stagedRounds == RoundKernel.stageCapacity { kernel.writeStaged(lanes, ring: ring) }
         let rk = kernel
+        let n = laneCount
+        let segments = rk.segmentCount
+        let environmentCount = rk.environmentChannels.count
+
+        // Whole rounds, and temperature and humidity in round order into a copy of the
+        // environment, as far as both are valid.
+        var rounds = min(available, RoundKernel.stageCapacity - rk.stagedRounds)
+        var air = environment
+        var newest = latestTime
+        for r in 0..<rounds {
+            let q = p + r * n
+            var valid = true
+            for k in 0..<n {
+                let s = q[k]
+                // (Gas values are checked for finiteness with their range, in `advance`.)
+                if Int(s.channel) != k { valid = false; break }
+                if s.time > newest { newest = s.time }
+            }
+            if !valid { rounds = r; break }
+            rk.segmentTemperature[r * segments] = air.temperature
+            rk.segmentHumidity[r * segments] = air.absoluteHumidity
+            for j in 0..<environmentCount {
+                let channel = rk.environmentChannels[j]
+                let lane = lanes + channel
+                let s = q[channel]
+                let previous = r == 0 ? lane.pointee.lastTime : (q - n)[channel].time
+                if (r > 0 || lane.pointee.hasSample) && s.time <= previous { valid = false; break }
+                if !s.value.isFinite || !lane.pointee.inRange(s.value) { valid = false; break }
+                let y = lane.pointee.convert(s.value)
+                if lane.pointee.kind == .temperature { air.temperature = y } else { air.relativeHumidity = y }
+                _ = air.update(time: s.time)
+                rk.environmentValue[r * environmentCount + j] = y
+                rk.segmentTemperature[r * segments + j + 1] = air.temperature
+                rk.segmentHumidity[r * segments + j + 1] = air.absoluteHumidity
+            }
+            if !valid { rounds = r; break }
+            rk.airAfter[r] = air
+            rk.newestAfter[r] = newest
+        }
+
+        // The gas channels, vector by vector, each over the run; a vector that leaves the
+        // quiet path shortens the run for all, and vectors that went further are redone.
+        var limit = rounds
+        var shortened = false
+        for v in 0..<rk.vectors {
+            let r = advance(vector: v, rounds: limit, from: p)
+            if r < limit {
+                limit = r
+                shortened = v > 0
+            }
+        }
+        guard limit > 0 else { return 0 }
+        if shortened {
+            // Vectors before the one that shortened the run went further than it.
+            for v in 0..<rk.vectors { _ = advance(vector: v, rounds: limit, from: p) }
+        }
+
+        // Kept: the new state becomes the current one, then what the lanes hold themselves.
+        kernel.current = 1 - rk.current
+        kernel.rounds += limit
+        kernel.stagedRounds += limit
+        environment = rk.airAfter[limit - 1]
+        let last = p + (limit - 1) * n
+        for j in 0..<environmentCount {
+            let channel = rk.environmentChannels[j]
+            lanes[channel].touch(last[channel].time, physical: rk.environmentValue[(limit - 1) * environmentCount + j])
+        }
+        for g in rk.gasIndexSlots {
+            let channel = rk.gasChannel[g]
+            for r in 0..<limit {
+                let s = p[r * n + channel]
+                lanes[channel].gasIndexStep(time: s.time, raw: s.value, interval: gasIndexIntervalUs)
+            }
+        }
+        health.accepted += n * limit
+        latestTime = rk.newestAfter[limit - 1]
+        return limit
+    }
+
+    /// Runs one vector of gas channels over `rounds` rounds from its current state,
+    /// writing its state after the last one into the other copy and its history entries
+    /// into the stage.
+    /// - Returns: the rounds done: fewer than asked if a channel left the quiet path in
+    ///   the next one (whose changes are not kept).
+    @inline(__always)
+    func advance(vector v: Int, rounds: Int, from p: UnsafePointer<Sample>) -> Int {
         typealias V = RoundKernel.V
         typealias U = RoundKernel.U
+        let rk = kernel
         let w = RoundKernel.width
-
-        // Temperature and humidity, in round order, into a copy of the environment.
-        var air = environment
-        rk.segmentTemperature[0] = air.temperature
-        rk.segmentHumidity[0] = air.absoluteHumidity
-        for (j, channel) in rk.environmentChannels.enumerated() {
-            let lane = lanes + channel
-            let s = p[channel]
-            if lane.pointee.hasSample && s.time <= lane.pointee.lastTime { return false }
-            guard lane.pointee.inRange(s.value) else { return false }
-            let y = lane.pointee.convert(s.value)
-            if lane.pointee.kind == .temperature { air.temperature = y } else { air.relativeHumidity = y }
-            _ = air.update(time: s.time)
-            rk.environmentValue[j] = y
-            rk.segmentTemperature[j + 1] = air.temperature
-            rk.segmentHumidity[j + 1] = air.absoluteHumidity
-        }
-
-        // The gas channels, into the other copy of the state.
-        let from = rk.states + rk.current * rk.vectors
-        let to = rk.states + (1 - rk.current) * rk.vectors
+        let n = laneCount
+        let segments = rk.segmentCount
+        let c = rk.constants[v]
+        let active = c.active
         let on2v = V(repeating: on2), off2v = V(repeating: off2)
         let staleV = U(repeating: staleUs)
-        for v in 0..<rk.vectors {
-            let c = rk.constants + v
+        var k = rk.coefficients[v]
+        let start = rk.states[rk.current * rk.vectors + v]
+        var level = start.level, trend = start.trend, smooth = start.smooth, recoveredOut = start.recovered
+        var previous1 = start.previous1, previous2 = start.previous2
+        var noiseVariance = start.noiseVariance, smoothNoiseVariance = start.smoothNoiseVariance
+        var rearmLevel = start.rearmLevel, physical = start.physical, lastTime = start.lastTime
+        var r = 0
+        while r < rounds {
+            let q = p + r * n
             var raw = V()
             var t = U()
             for e in 0..<w {
-                let s = p[rk.gasChannel[v * w + e]]
+                let s = q[rk.gasChannel[v * w + e]]
                 raw[e] = s.value
                 t[e] = s.time
             }
-            let old = from[v]
-            let dtUs = t &- old.lastTime
-            let active = c.pointee.active
-            let badTime = (t .<= old.lastTime) .| (dtUs .> staleV)
-            let inRange = (raw .>= c.pointee.validMin) .& (raw .<= c.pointee.validMax)
-                .& (.!c.pointee.isMoxResistance .| (raw .> 0))
-            if any(active .& (badTime .| .!inRange)) { return false }
-            if any(active .& (dtUs .!= rk.coefficients[v].cachedDtUs)) {
-                for e in 0..<w where active[e] && dtUs[e] != rk.coefficients[v].cachedDtUs[e] {
+            let dtUs = t &- lastTime
+            let badTime = (t .<= lastTime) .| (dtUs .> staleV)
+            let finite = (raw - raw) .== 0  // NaN and ±∞ give NaN
+            let inRange = finite .& (raw .>= c.validMin) .& (raw .<= c.validMax) .& (.!c.isMoxResistance .| (raw .> 0))
+            let bad = badTime .| .!inRange
+            if any(active .& (bad .| (dtUs .!= k.cachedDtUs))) {
+                if any(active .& bad) { break }
+                for e in 0..<w where active[e] && dtUs[e] != k.cachedDtUs[e] {
                     let lane = lanes + rk.gasChannel[v * w + e]
                     lane.pointee.prepare(dtUs: dtUs[e])
                     rk.copyCoefficients(from: lane, vector: v, element: e)
                 }
+                k = rk.coefficients[v]
             }
-            let k = rk.coefficients[v]
 
             // Stage 1: physical units (Lane.convert).
-            var y = (raw - c.pointee.offset) * c.pointee.gain
-            y.replace(with: (c.pointee.offset - raw) * c.pointee.gain, where: c.pointee.isVOC)
+            var y = (raw - c.offset) * c.gain
+            y.replace(with: (c.offset - raw) * c.gain, where: c.isVOC)
             for g in rk.logSlots where g / w == v {
                 y[g % w] = lanes[rk.gasChannel[g]].convert(raw[g % w])
             }
             // Stage 2: compensation (Lane.compensate), with the air each slot's place in
             // the round saw.
             var compensated = y
-            for segment in 0..<rk.segmentCount where rk.segmentUsed[v * rk.segmentCount + segment] {
+            for segment in 0..<segments where rk.segmentUsed[v * segments + segment] {
                 var z = y
-                let temperature = rk.segmentTemperature[segment]
-                let humidity = rk.segmentHumidity[segment]
+                let temperature = rk.segmentTemperature[r * segments + segment]
+                let humidity = rk.segmentHumidity[r * segments + segment]
                 if temperature.isFinite {
-                    z = z - c.pointee.temperatureCoefficient * (V(repeating: temperature) - c.pointee.referenceTemperature)
+                    z = z - c.temperatureCoefficient * (V(repeating: temperature) - c.referenceTemperature)
                 }
                 if humidity.isFinite {
-                    z = z - c.pointee.humidityCoefficient * (V(repeating: humidity) - c.pointee.referenceAbsoluteHumidity)
+                    z = z - c.humidityCoefficient * (V(repeating: humidity) - c.referenceAbsoluteHumidity)
                 }
-                compensated.replace(with: z, where: rk.segmentMask[v * rk.segmentCount + segment])
+                compensated.replace(with: z, where: rk.segmentMask[v * segments + segment])
             }
 
             // Median of three (Lane.despike), with min and max as the standard library's
             // (`min(a, b)` is `b < a ? b : a`, `max(a, b)` is `b >= a ? b : a`).
-            let e = compensated - old.level
-            let a = old.previous2, b = old.previous1
+            let e = compensated - level
+            let a = previous2, b = previous1
             let low = a.replacing(with: b, where: b .< a)
             let high = a.replacing(with: b, where: b .>= a)
             let mid = high.replacing(with: e, where: e .< high)
             let median = low.replacing(with: mid, where: mid .>= low)
 
             // Denoising and recovery (Lane.smoothAndRecover).
-            let delta = median - old.smooth
+            let delta = median - smooth
             let slope = k.smoothPerSecond * delta
-            let smoothed = old.smooth + slope * k.dt
-            let tau = c.pointee.decayTau.replacing(with: c.pointee.riseTau, where: slope .> 0)
+            let smoothed = smooth + slope * k.dt
+            let tau = c.decayTau.replacing(with: c.riseTau, where: slope .> 0)
             let recovered = smoothed + tau * slope
-            let s = smoothed.replacing(with: median, where: c.pointee.noSmoothing)
-            let x = recovered.replacing(with: median, where: c.pointee.noSmoothing)
+            let s = smoothed.replacing(with: median, where: c.noSmoothing)
+            let x = recovered.replacing(with: median, where: c.noSmoothing)
 
             // Noise and thresholds: anything near a hit leaves the quiet path.
             let x2 = x * x
             let s2 = s * s
-            let xVariance = old.noiseVariance, sVariance = old.smoothNoiseVariance
-            let excursion = (x2 .> on2v * xVariance) .| (s2 .> on2v * sVariance)
-            if any(active .& excursion) { return false }
-            let recoveredUp = (x .> 0) .& (x2 .> off2v * xVariance)
-            let stillUp = recoveredUp .| ((s .> 0) .& (s2 .> off2v * sVariance))
+            let excursion = (x2 .> on2v * noiseVariance) .| (s2 .> on2v * smoothNoiseVariance)
+            if any(active .& excursion) { break }
+            let recoveredUp = (x .> 0) .& (x2 .> off2v * noiseVariance)
+            let stillUp = recoveredUp .| ((s .> 0) .& (s2 .> off2v * smoothNoiseVariance))
 
-            var next = RoundKernel.State()
-            next.rearmLevel = old.rearmLevel.replacing(with: 0, where: .!stillUp)
+            rearmLevel.replace(with: 0, where: .!stillUp)
             // Lane.learnNoise with the gate open (no excursion), when not still up.
-            let floor2 = c.pointee.noiseFloor2
-            let nx = xVariance + k.alphaNoise * (x2 - xVariance)
-            let ns = sVariance + k.alphaNoise * (s2 - sVariance)
-            let learntX = floor2.replacing(with: nx, where: nx .>= floor2)
-            let learntS = floor2.replacing(with: ns, where: ns .>= floor2)
-            next.noiseVariance = learntX.replacing(with: xVariance, where: stillUp)
-            next.smoothNoiseVariance = learntS.replacing(with: sVariance, where: stillUp)
+            let floor2 = c.noiseFloor2
+            let nx = noiseVariance + k.alphaNoise * (x2 - noiseVariance)
+            let ns = smoothNoiseVariance + k.alphaNoise * (s2 - smoothNoiseVariance)
+            noiseVariance.replace(with: floor2.replacing(with: nx, where: nx .>= floor2), where: .!stillUp)
+            smoothNoiseVariance.replace(with: floor2.replacing(with: ns, where: ns .>= floor2), where: .!stillUp)
 
-            let inlet = (t &- c.pointee.delayUs).replacing(with: 0, where: t .< c.pointee.delayUs)
-            rk.pending[v] = RoundKernel.Pending(inlet: inlet, excess: s, recovered: x)
+            let inlet = (t &- c.delayUs).replacing(with: 0, where: t .< c.delayUs)
+            rk.staged[(rk.stagedRounds + r) * rk.vectors + v] = RoundKernel.Pending(inlet: inlet, excess: s, recovered: x)
 
             // Baseline (Lane.updateBaseline, learning, warm, no catch-up).
-            let drift = old.trend * k.dt
+            let drift = trend * k.dt
             let error = s - drift
             let step = drift + k.alphaUp * error
-            next.level = old.level + step
-            next.smooth = s - step
-            next.previous1 = e - step
-            next.previous2 = b - step
-            next.trend = old.trend + k.betaUp * error * k.inverseDt
-            next.recovered = x
-            next.physical = compensated
-            next.lastTime = t
-            to[v] = next
+            level = level + step
+            smooth = s - step
+            previous1 = e - step
+            previous2 = b - step
+            trend = trend + k.betaUp * error * k.inverseDt
+            recoveredOut = x
+            physical = compensated
+            lastTime = t
+            r += 1
         }
-
-        // Kept: the new state becomes the current one, then what the lanes hold themselves.
-        kernel.current = 1 - rk.current
-        kernel.rounds += 1
-        environment = air
-        for (j, channel) in rk.environmentChannels.enumerated() {
-            lanes[channel].touch(p[channel].time, physical: rk.environmentValue[j])
-        }
-        for g in 0..<rk.gasCount {
-            let lane = lanes + rk.gasChannel[g]
-            let entry = rk.pending[g / w]
-            let e = g % w
-            let i = lane.pointee.ringStart + lane.pointee.ringHead
-            ringTime[i] = entry.inlet[e]
-            ringExcess[i] = entry.excess[e]
-            ringRecovered[i] = entry.recovered[e]
-            lane.pointee.ringHead += 1
-            if lane.pointee.ringHead == lane.pointee.ringCapacity { lane.pointee.ringHead = 0 }
-            if lane.pointee.ringCount < lane.pointee.ringCapacity { lane.pointee.ringCount += 1 }
-        }
-        for g in rk.gasIndexSlots {
-            let channel = rk.gasChannel[g]
-            lanes[channel].gasIndexStep(time: p[channel].time, raw: p[channel].value, interval: gasIndexIntervalUs)
-        }
-        health.accepted += n
-        latestTime = newest
-        return true
+        rk.states[(1 - rk.current) * rk.vectors + v] = RoundKernel.State(
+            level: level, trend: trend, smooth: smooth, recovered: recoveredOut, previous1: previous1,
+            previous2: previous2, noiseVariance: noiseVariance, smoothNoiseVariance: smoothNoiseVariance,
+            rearmLevel: rearmLevel, physical: physical, lastTime: lastTime)
+        return r
     }
 }
