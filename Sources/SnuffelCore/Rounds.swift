@@ -301,7 +301,9 @@ extension Engine {
     /// Processes a buffer of samples in order, runs of whole rounds on the batched path
     /// where it applies; the same results as one ``process(_:)`` per sample.
     mutating func process(batch: UnsafeBufferPointer<Sample>) {
-        guard let base = batch.baseAddress, kernel.gasCount > 0 else {
+        // A batch of a few rounds (the daemon's one time step, say) goes sample by sample:
+        // copying the state in and out would cost more than the batch saves.
+        guard let base = batch.baseAddress, kernel.gasCount > 0, batch.count >= 4 * laneCount else {
             for s in batch { process(s) }
             return
         }

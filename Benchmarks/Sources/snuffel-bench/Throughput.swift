@@ -9,7 +9,8 @@ struct Throughput: ParsableCommand {
         discussion: """
             Each run builds a new pipeline (not timed), feeds the whole stream with \
             process(UnsafeBufferPointer<Sample>) and calls finish(). The first run warms \
-            caches and is discarded. Also times a 16-channel stream with a plume crossing \
+            caches and is discarded. The last column is the share of time steps that took \
+            the batched path (Pipeline.batchedSteps). Also times a 16-channel stream with a plume crossing \
             every two minutes (events classified and queued), which the reference does not run.
             """
     )
@@ -22,22 +23,29 @@ struct Throughput: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also time the 16-channel stream with plumes.")
     var plumes = true
 
+    @Option(help: "Prefix of the result keys (scripts/bench uses swift, and swift_native for the build tuned to this CPU).")
+    var tag = "swift"
+
+    @Option(help: "What the build is, for the heading.")
+    var build = "release"
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
     }
 
     func run() throws {
         let results = ResultsFile(path: common.resultsPath)
-        print("Snuffel full pipeline, one core, \(runs) runs per stream (median, best):")
+        print("Snuffel full pipeline (\(build) build), one core, \(runs) runs per stream (median, best):")
         print("  stream                       samples   median ms    best ms   M samples/s   ns/sample    batched")
         for count in BenchPayload.channelCounts {
             let samples = try StreamFile.read("\(common.dir)/stream\(count).f64")
             let channels = BenchPayload.channels(count: count)
             let r = try time(samples, channels: channels)
             report("quiet, \(count) ch @ 10 Hz", r, count: samples.count)
-            results.record("swift_tput_\(count)_median_s", r.median)
-            results.record("swift_tput_\(count)_best_s", r.best)
-            results.record("swift_tput_\(count)_samples", Double(samples.count))
+            results.record("\(tag)_tput_\(count)_median_s", r.median)
+            results.record("\(tag)_tput_\(count)_best_s", r.best)
+            results.record("\(tag)_tput_\(count)_samples", Double(samples.count))
+            results.record("\(tag)_tput_\(count)_batched", r.batched)
         }
         guard plumes else { return }
         let channels = BenchPayload.channels(count: 16)
@@ -45,9 +53,9 @@ struct Throughput: ParsableCommand {
         let r = try time(samples, channels: channels)
         report("plumes, 16 ch @ 10 Hz", r, count: samples.count)
         print("  (plume stream: \(r.detections) detections per run)")
-        results.record("swift_tput_events16_median_s", r.median)
-        results.record("swift_tput_events16_samples", Double(samples.count))
-        results.record("swift_tput_events16_detections", Double(r.detections))
+        results.record("\(tag)_tput_events16_median_s", r.median)
+        results.record("\(tag)_tput_events16_samples", Double(samples.count))
+        results.record("\(tag)_tput_events16_detections", Double(r.detections))
     }
 
     struct Timing {
