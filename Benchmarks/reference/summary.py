@@ -68,7 +68,7 @@ def main():
                 continue
             ratio = ours / ref
             batched = r.get(f"{prefix}_tput_{count}_batched", float("nan")) * 100
-            rows.append((f"throughput {count} ch ({build}), M ch-samples/s", f"{ours:.1f} ({batched:.0f} % batched)",
+            rows.append((f"throughput {count} ch ({build}), M ch-samples/s", f"{ours:.1f} ({batched:.1f} % batched)",
                          f"NumPy {ref:.1f}", f"{ratio:.1f}x", ">= 10x NumPy",
                          status(ratio >= 10) + (f" ({ratio / 10:.2f} of goal)" if ratio < 10 else "")))
             rows.append((f"throughput {count} ch ({build}), absolute", f"{ours:.1f}", "", "", ">= 200 M/s",

@@ -73,7 +73,12 @@ public struct ChannelSnapshot: Sendable, Equatable {
 /// ``Detection``.
 ///
 /// Samples are processed one at a time, in the order given; feeding the same samples one
-/// by one or in batches of any size gives identical results. All state, including the
+/// by one or in batches of any size gives identical results. In a batch, runs of whole
+/// time steps (every channel once, in channel order, as a synchronously sampled payload
+/// delivers them) take a batched path with all gas channels side by side in SIMD vectors
+/// while every channel is quiet (see `RoundKernel`); it performs the same operations on
+/// the same values and gives the same results bit for bit, only faster
+/// (``batchedSteps`` counts the steps it took). All state, including the
 /// per-channel history used as evidence, is allocated when the pipeline is built;
 /// ``process(_:)`` allocates nothing. Detections are copied out by ``popDetection()``.
 public final class Pipeline {
