@@ -833,6 +833,11 @@ struct Environment {
     /// sample between two temperature samples needs no new `exp` and no division.
     var humidityPerPercent = Double.nan
     var saturationTemperature = Double.nan
+    /// The Magnus exponent and its `exp` at the last temperature where `exp` was called:
+    /// nearby temperatures (the usual noise of a steady sensor) take the exponent's change
+    /// as a short series instead (relative error below 1e-12).
+    var anchorExponent = Double.nan
+    var anchorExp = Double.nan
 
     /// Recomputes the absolute humidity after a temperature or humidity sample at `t`.
     /// - Returns: false while either is still unknown (nothing changed).
@@ -841,7 +846,17 @@ struct Environment {
         guard temperature.isFinite, relativeHumidity.isFinite else { return false }
         if temperature != saturationTemperature {
             saturationTemperature = temperature
-            humidityPerPercent = Pipeline.absoluteHumidityPerPercent(temperature: temperature)
+            let exponent = 17.62 * temperature / (243.12 + temperature)
+            let x = exponent - anchorExponent
+            let growth: Double
+            if abs(x) < 0.01 {  // |ΔT| below about 0.16 °C; the series' error is below x⁵/120
+                growth = anchorExp * (1 + x * (1 + x * (0.5 + x * (1.0 / 6 + x * (1.0 / 24)))))
+            } else {
+                anchorExponent = exponent
+                anchorExp = Double.exp(exponent)
+                growth = anchorExp
+            }
+            humidityPerPercent = 2.167 * (6.112 * growth) / (273.15 + temperature)
         }
         absoluteHumidity = humidityPerPercent * max(0, min(relativeHumidity, 100))
         if absoluteHumiditySlow.isNaN {

@@ -83,6 +83,9 @@ struct RoundKernel {
     let environmentValue: UnsafeMutablePointer<Double>
     let airAfter: UnsafeMutablePointer<Environment>
     let newestAfter: UnsafeMutablePointer<UInt64>
+    /// Per round of a run: whether all its samples share one time (most payloads sample
+    /// all channels at each tick), which then need not be gathered channel by channel.
+    let sharedTime: UnsafeMutablePointer<Bool>
 
     /// Whether the state above is the channels' (loaded, not yet written back).
     var loaded = false
@@ -133,6 +136,8 @@ struct RoundKernel {
         airAfter.initialize(repeating: Environment(), count: runs)
         newestAfter = .allocate(capacity: runs)
         newestAfter.initialize(repeating: 0, count: runs)
+        sharedTime = .allocate(capacity: runs)
+        sharedTime.initialize(repeating: false, count: runs)
         var logs: [Int] = []
         var indexed: [Int] = []
         for (g, channel) in gas.enumerated() {
@@ -177,6 +182,7 @@ struct RoundKernel {
         environmentValue.deallocate()
         airAfter.deallocate()
         newestAfter.deallocate()
+        sharedTime.deallocate()
     }
 
     // MARK: Loading and writing back
@@ -358,12 +364,16 @@ extension Engine {
         for r in 0..<rounds {
             let q = p + r * n
             var valid = true
+            var shared = true
+            let first = q[0].time
             for k in 0..<n {
                 let s = q[k]
                 // (Gas values are checked for finiteness with their range, in `advance`.)
                 if Int(s.channel) != k { valid = false; break }
                 if s.time > newest { newest = s.time }
+                shared = shared && s.time == first
             }
+            rk.sharedTime[r] = shared
             if !valid { rounds = r; break }
             rk.segmentTemperature[r * segments] = air.temperature
             rk.segmentHumidity[r * segments] = air.absoluteHumidity
@@ -453,10 +463,15 @@ extension Engine {
             let q = p + r * n
             var raw = V()
             var t = U()
-            for e in 0..<w {
-                let s = q[rk.gasChannel[v * w + e]]
-                raw[e] = s.value
-                t[e] = s.time
+            if rk.sharedTime[r] {
+                t = U(repeating: q[0].time)
+                for e in 0..<w { raw[e] = q[rk.gasChannel[v * w + e]].value }
+            } else {
+                for e in 0..<w {
+                    let s = q[rk.gasChannel[v * w + e]]
+                    raw[e] = s.value
+                    t[e] = s.time
+                }
             }
             let dtUs = t &- lastTime
             let badTime = (t .<= lastTime) .| (dtUs .> staleV)

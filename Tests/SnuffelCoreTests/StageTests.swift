@@ -65,6 +65,34 @@ struct CompensationTests {
         #expect(p.drainDetections().isEmpty)
     }
 
+    @Test("humidity compensation uses the Magnus absolute humidity, for noisy and for jumping temperatures")
+    func humidityCompensation() throws {
+        // 1 unit per g/m³ from 10 g/m³: the compensated signal is `raw - (AH - 10)`.
+        let cal = Calibration(offset: 0, gain: 1, humidityCoefficient: 1, referenceAbsoluteHumidity: 10, noiseFloor: 0.01)
+        let channels = [
+            ChannelSpec(id: "pid", kind: .pid, rateHz: 1, calibration: cal),
+            ChannelSpec(id: "temp", kind: .temperature, rateHz: 1),
+            ChannelSpec(id: "rh", kind: .humidity, rateHz: 1),
+        ]
+        let p = try Pipeline(configuration: PipelineConfiguration(channels: channels, library: Fixtures.miniLibrary()))
+        var rng = SeededGenerator(seed: 5)
+        var worst = 0.0
+        for i in 0..<2000 {
+            let t = UInt64(i) * 1_000_000
+            // Sensor noise of 0.02 °C around a level that jumps by up to 3 °C now and then.
+            let level = 15 + 3 * Double((i / 250) % 4)
+            let temperature = level + 0.02 * rng.gaussian()
+            let humidity = 40 + 20 * rng.uniform()
+            p.process(Sample(channel: 1, time: t, value: temperature))
+            p.process(Sample(channel: 2, time: t, value: humidity))
+            p.process(Sample(channel: 0, time: t + 1, value: 5))
+            let expected = 5 - (Pipeline.absoluteHumidity(temperature: temperature, relativeHumidity: humidity) - 10)
+            let physical = try #require(p.snapshot(channel: 0)).physical
+            worst = max(worst, abs(physical - expected))
+        }
+        #expect(worst < 1e-11, "largest difference \(worst)")
+    }
+
     @Test("absolute humidity follows the Magnus formula (20 °C, 50 % → 8.63 g/m³)")
     func absoluteHumidity() {
         let ah = Pipeline.absoluteHumidity(temperature: 20, relativeHumidity: 50)
