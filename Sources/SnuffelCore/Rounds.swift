@@ -74,7 +74,7 @@ struct RoundKernel {
     /// `stageCapacity` rounds of history entries, `vectors` each.
     let staged: UnsafeMutablePointer<Pending>
     var stagedRounds = 0
-    static var stageCapacity: Int { 32 }
+    static var stageCapacity: Int { 128 }
     /// Per round of a run (`stageCapacity` at most): the temperature and absolute humidity
     /// each segment saw, the temperature and humidity channels' values, the air after the
     /// round, and the newest time so far.

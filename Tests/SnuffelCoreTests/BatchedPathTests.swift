@@ -142,6 +142,27 @@ struct BatchedPathTests {
         #expect(batched.batchedSteps > samples.count / n / 2)
     }
 
+    @Test("channels declared far slower than they deliver: the history rings wrap several times within a batch")
+    func ringsWrap() throws {
+        let channels = synchronousChannels(twice: true)
+        let samples = synchronousStream(channels, seed: 31)
+        // 0.05 Hz declared: rings of a few dozen entries, fed at 10 Hz.
+        let declared = channels.map { c -> ChannelSpec in
+            var c = c
+            c.rateHz = 0.05
+            return c
+        }
+        let (single, batched, mismatches, first) = try compare(samples, channels: declared, seed: 32)
+        #expect(mismatches == 0, "\(first ?? "")")
+        let detections = single.drainDetections()
+        #expect(!detections.isEmpty)
+        let same = detections == batched.drainDetections()
+        #expect(same, "the detections differ")
+        #expect(single.health == batched.health)
+        #expect(single.health.historyOverruns > 0)
+        #expect(batched.batchedSteps > samples.count / channels.count / 2)
+    }
+
     @Test("dropped samples break steps apart; what is left of them still agrees")
     func drops() throws {
         let channels = synchronousChannels()
