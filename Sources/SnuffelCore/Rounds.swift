@@ -320,9 +320,9 @@ extension Engine {
         // a channel off the quiet path usually stays off it for a while (a hit, a hold).
         var wait = 0
         while i < count {
-            if wait == 0 && count - i >= n && base[i].channel == 0 {
+            if wait == 0 && count - i >= n && base[i].channel == 0 && !eventOpen {
                 if !kernel.loaded && !kernel.load(lanes) {
-                    wait = 8 * n
+                    wait = 2 * n
                 } else {
                     let done = processRounds(base + i, available: (count - i) / n)
                     if done > 0 {
@@ -330,7 +330,7 @@ extension Engine {
                         continue
                     }
                     kernel.writeBack(lanes, ring: ring)
-                    wait = 8 * n
+                    wait = 2 * n
                 }
             }
             if kernel.loaded { kernel.writeBack(lanes, ring: ring) }
