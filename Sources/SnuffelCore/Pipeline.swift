@@ -113,7 +113,9 @@ public final class Pipeline {
         engine.pointee.process(sample)
     }
 
-    /// Processes a buffer of samples in order; the same as one call per sample.
+    /// Processes a buffer of samples in order; the same as one call per sample, bit for
+    /// bit. In a buffer of four time steps or more, runs of whole quiet steps (every
+    /// channel once, in channel order) take the batched path, which is faster.
     /// - Complexity: O(n), plus the classification of each event that closes.
     public func process(_ samples: UnsafeBufferPointer<Sample>) {
         engine.pointee.process(batch: samples)
@@ -127,9 +129,9 @@ public final class Pipeline {
         }
     }
 
-    /// How many time steps went through the batched path (whole rounds of quiet samples,
-    /// every channel once, in channel order; see ``process(_:)-(UnsafeBufferPointer<Sample>)``).
-    /// The results are the same either way; this only tells how much was batched.
+    /// How many time steps went through the batched path (whole steps of quiet samples,
+    /// every channel once, in channel order, fed as a buffer). The results are the same
+    /// either way; this only tells how much was batched.
     public var batchedSteps: Int { engine.pointee.kernel.rounds }
 
     /// Closes an event that is still open at the end of the data, so that it is
