@@ -44,6 +44,14 @@ struct RoundKernel {
         var lastTime = U()
     }
 
+    /// The lane fields that ``State`` holds while a batch runs (and `lastTime`), each
+    /// with its vector: ``load(_:)`` and ``writeBack(_:ring:)`` copy these.
+    let fields: [(WritableKeyPath<Lane, Double>, WritableKeyPath<State, V>)] = [
+        (\.level, \.level), (\.trend, \.trend), (\.smooth, \.smooth), (\.recovered, \.recovered),
+        (\.previous1, \.previous1), (\.previous2, \.previous2), (\.noiseVariance, \.noiseVariance),
+        (\.smoothNoiseVariance, \.smoothNoiseVariance), (\.rearmLevel, \.rearmLevel), (\.physical, \.physical),
+    ]
+
     /// The history entries of a round (``Engine/record(_:inlet:excess:recovered:)``),
     /// staged for a few rounds and then written to each channel's ring in one go.
     struct Pending {
@@ -205,16 +213,7 @@ struct RoundKernel {
             let l = lanes + gasChannel[g]
             let v = g / w, e = g % w
             let s = states + base + v
-            s.pointee.level[e] = l.pointee.level
-            s.pointee.trend[e] = l.pointee.trend
-            s.pointee.smooth[e] = l.pointee.smooth
-            s.pointee.recovered[e] = l.pointee.recovered
-            s.pointee.previous1[e] = l.pointee.previous1
-            s.pointee.previous2[e] = l.pointee.previous2
-            s.pointee.noiseVariance[e] = l.pointee.noiseVariance
-            s.pointee.smoothNoiseVariance[e] = l.pointee.smoothNoiseVariance
-            s.pointee.rearmLevel[e] = l.pointee.rearmLevel
-            s.pointee.physical[e] = l.pointee.physical
+            for (field, vector) in fields { s.pointee[keyPath: vector][e] = l.pointee[keyPath: field] }
             s.pointee.lastTime[e] = l.pointee.lastTime
             copyCoefficients(from: l, vector: v, element: e)
         }
@@ -234,16 +233,7 @@ struct RoundKernel {
             let l = lanes + gasChannel[g]
             let s = states[base + g / w]
             let e = g % w
-            l.pointee.level = s.level[e]
-            l.pointee.trend = s.trend[e]
-            l.pointee.smooth = s.smooth[e]
-            l.pointee.recovered = s.recovered[e]
-            l.pointee.previous1 = s.previous1[e]
-            l.pointee.previous2 = s.previous2[e]
-            l.pointee.noiseVariance = s.noiseVariance[e]
-            l.pointee.smoothNoiseVariance = s.smoothNoiseVariance[e]
-            l.pointee.rearmLevel = s.rearmLevel[e]
-            l.pointee.physical = s.physical[e]
+            for (field, vector) in fields { l.pointee[keyPath: field] = s[keyPath: vector][e] }
             l.pointee.lastTime = s.lastTime[e]
         }
     }
