@@ -3,13 +3,15 @@
 ///
 /// A round goes this way only when every gas channel is on the quiet path: warmed up, no
 /// hit, no hold of the baseline, no open event, no gap, every value valid, and nothing in
-/// the round crossing a hit threshold. The round is first computed into a second copy of
-/// the channels' state; if any channel leaves the quiet path the copy is dropped and the
-/// round goes through the per-sample path, sample by sample, as if the batched path did
-/// not exist. On the quiet path every operation is the per-sample path's, in the same
-/// order, on the same values (the selects pick what its branches would), so the two give
-/// the same results bit for bit: `Pipeline.process` gives the same detections for any
-/// chunking, and the tests compare every channel's state after every chunk.
+/// the round crossing a hit threshold. A run of up to `stageCapacity` rounds is computed
+/// into a second copy of the channels' state, each vector of channels over the whole run
+/// with its state in registers; the run ends before the first round where any channel
+/// leaves the quiet path, and that round goes through the per-sample path, sample by
+/// sample, as if the batched path did not exist. On the quiet path every operation is the
+/// per-sample path's, in the same order, on the same values (the selects pick what its
+/// branches would), so the two give the same results bit for bit: `Pipeline.process`
+/// gives the same detections for any chunking, and the tests compare every channel's
+/// state after every chunk.
 ///
 /// While a batch runs, the gas channels' state lives here (struct of arrays); it is
 /// written back to the lanes before any sample takes the per-sample path and at the end
@@ -58,7 +60,6 @@ struct RoundKernel {
         var inlet = U(), excess = V(), recovered = V()
     }
 
-    let roundSize: Int
     let gasCount: Int
     let vectors: Int
     /// Channel index of each gas slot; padding slots point at channel 0.
@@ -114,7 +115,6 @@ struct RoundKernel {
             }
         }
         let w = RoundKernel.width
-        roundSize = count
         gasCount = gas.count
         vectors = (gas.count + w - 1) / w
         environmentChannels = environment
