@@ -520,7 +520,7 @@ struct Engine {
         for slot in gasSlots {
             let other = lanes + slot
             let recent = other.pointee.inHit || other.pointee.lastHitEnd >= low
-            if recent && other.pointee.hitOnset >= low && other.pointee.hitOnset <= onset + coincidenceUs
+            if recent && other.pointee.hitOnset >= low && other.pointee.hitOnset <= saturatingSum(onset, coincidenceUs)
                 && (other.pointee.inHit || other.pointee.hadHit) {
                 count += 1
                 if other.pointee.hitOnset < earliest { earliest = other.pointee.hitOnset }
@@ -578,7 +578,7 @@ struct Engine {
             return
         }
         guard activeHits == 0 else { return }
-        let closeAt = eventLastActive + gapUs + postUs
+        let closeAt = saturatingSum(saturatingSum(eventLastActive, gapUs), postUs)
         guard inlet >= closeAt else { return }
         for slot in gasSlots {
             let other = lanes + slot
@@ -631,7 +631,7 @@ struct Engine {
             }
         }
         let windowStart = eventOnset >= preUs ? eventOnset - preUs : 0
-        let windowEnd = eventLastActive + postUs
+        let windowEnd = saturatingSum(eventLastActive, postUs)
         let windowSeconds = max(1e-6, Double(windowEnd - windowStart) * 1e-6)
         evidence.removeAll(keepingCapacity: true)
         var snr = 0.0
@@ -820,6 +820,14 @@ struct Engine {
         }
     }
 
+}
+
+/// `a + b`, or `UInt64.max` where that overflows: times near the end of the range (a
+/// hostile or corrupted log) must not trap.
+@inline(__always)
+func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? .max : sum
 }
 
 /// The air the gas channels are compensated for: the payload's latest temperature and

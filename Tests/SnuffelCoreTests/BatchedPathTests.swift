@@ -163,6 +163,38 @@ struct BatchedPathTests {
         #expect(batched.batchedSteps > samples.count / channels.count / 2)
     }
 
+    @Test("hostile input in whole steps: unknown channels, extreme times and values, at a high rate",
+          arguments: [41, 42, 43] as [UInt64])
+    func hostile(seed: UInt64) throws {
+        let channels = synchronousChannels(twice: true)
+        var samples = synchronousStream(channels, seed: seed)
+        var rng = SeededGenerator(seed: seed &+ 100)
+        let n = channels.count
+        // One step in fifty past warm-up gets one corrupted sample.
+        var k = 400 * n
+        while k < samples.count {
+            let i = k + Int(rng.next() % UInt64(n))
+            switch rng.next() % 8 {
+            case 0: samples[i].channel = UInt16(n + Int(rng.next() % 4))  // no such channel
+            case 1: samples[i].time = 0
+            case 2: samples[i].time = .max
+            case 3: samples[i].value = .infinity
+            case 4: samples[i].value = -.infinity
+            case 5: samples[i].value = .greatestFiniteMagnitude
+            case 6: samples[i].value = .leastNonzeroMagnitude
+            default: samples[i].time &+= UInt64(rng.next() % 20_000_000)  // a jump ahead, maybe past stale_after_s
+            }
+            k += n * (1 + Int(rng.next() % 100))
+        }
+        let (single, batched, mismatches, first) = try compare(samples, channels: channels, seed: seed &+ 200)
+        #expect(mismatches == 0, "\(first ?? "")")
+        let same = single.drainDetections() == batched.drainDetections()
+        #expect(same, "the detections differ")
+        #expect(single.health == batched.health)
+        #expect(single.health.rejected > 0)
+        #expect(batched.batchedSteps > 0)
+    }
+
     @Test("dropped samples break steps apart; what is left of them still agrees")
     func drops() throws {
         let channels = synchronousChannels()

@@ -225,6 +225,25 @@ struct BadInputTests {
         #expect(p.health.accepted == 4)
     }
 
+    @Test("a jump to the end of time while an event is open closes it without trapping")
+    func endOfTimeDuringEvent() throws {
+        let (_, samples) = referenceStream(seed: 3)
+        let p = try referencePipeline()
+        // Up to the middle of the first plume (at 100 s), where an event is open.
+        let start = samples[0].time
+        for s in samples where s.time < start + 106_000_000 { p.process(s) }
+        #expect(p.isEventOpen)
+        // Every channel once more, at the last representable times, with a strong reading
+        // on the PID (the event's window end would be past UInt64.max).
+        for c in 0..<Fixtures.referenceChannels().count {
+            p.process(Sample(channel: UInt16(c), time: .max - 1, value: c == 3 ? 5000 : 1))
+        }
+        p.process(Sample(channel: 3, time: .max, value: 5000))
+        p.finish()
+        #expect(!p.isEventOpen)
+        #expect(p.pendingDetections >= 1)
+    }
+
     @Test("a channel that stops reporting during a plume is left out of the fit, not read as zero")
     func channelStops() throws {
         let lib = Fixtures.miniLibrary()
