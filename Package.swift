@@ -125,6 +125,9 @@ let package = Package(
         .executableTarget(name: "fuzz-dataflash", dependencies: ["SnuffelWire"]),
         // libFuzzer target for the signed-log verifier (snuffel verify).
         .executableTarget(name: "fuzz-verify", dependencies: ["SnuffelSigning"]),
+        // libFuzzer target for the detection pipeline: hostile samples, and the per-sample
+        // and batched paths compared.
+        .executableTarget(name: "fuzz-pipeline", dependencies: ["SnuffelCore"]),
         // libFuzzer target for the bridge frame decoder; scripts/fuzz builds and runs it.
         .executableTarget(name: "fuzz-bridge", dependencies: ["SnuffelWire", "BridgeProtocol"]),
         .testTarget(
