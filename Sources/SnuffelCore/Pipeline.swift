@@ -174,8 +174,17 @@ public final class Pipeline {
     /// saturation vapour pressure (hPa, Magnus as above) / the absolute temperature.
     @inline(__always)
     static func absoluteHumidityPerPercent(temperature t: Double) -> Double {
-        let saturation = 6.112 * Double.exp(17.62 * t / (243.12 + t))  // hPa
-        return 2.167 * saturation / (273.15 + t)
+        absoluteHumidityPerPercent(temperature: t, magnusGrowth: Double.exp(magnusExponent(temperature: t)))
+    }
+
+    /// The exponent of the Magnus formula at `t` °C.
+    @inline(__always)
+    static func magnusExponent(temperature t: Double) -> Double { 17.62 * t / (243.12 + t) }
+
+    /// ``absoluteHumidityPerPercent(temperature:)`` given `exp` of the Magnus exponent.
+    @inline(__always)
+    static func absoluteHumidityPerPercent(temperature t: Double, magnusGrowth: Double) -> Double {
+        2.167 * (6.112 * magnusGrowth) / (273.15 + t)  // 6.112 × growth: the saturation pressure, hPa
     }
 }
 
@@ -856,7 +865,7 @@ struct Environment {
         guard temperature.isFinite, relativeHumidity.isFinite else { return false }
         if temperature != saturationTemperature {
             saturationTemperature = temperature
-            let exponent = 17.62 * temperature / (243.12 + temperature)
+            let exponent = Pipeline.magnusExponent(temperature: temperature)
             let x = exponent - anchorExponent
             let growth: Double
             if abs(x) < 0.01 {  // |ΔT| below about 0.16 °C; the series' error is below x⁵/120
@@ -866,7 +875,7 @@ struct Environment {
                 anchorExp = Double.exp(exponent)
                 growth = anchorExp
             }
-            humidityPerPercent = 2.167 * (6.112 * growth) / (273.15 + temperature)
+            humidityPerPercent = Pipeline.absoluteHumidityPerPercent(temperature: temperature, magnusGrowth: growth)
         }
         absoluteHumidity = humidityPerPercent * max(0, min(relativeHumidity, 100))
         if absoluteHumiditySlow.isNaN {

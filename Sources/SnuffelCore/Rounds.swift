@@ -148,6 +148,13 @@ struct RoundKernel {
         sharedTime.initialize(repeating: false, count: runs)
         var logs: [Int] = []
         var indexed: [Int] = []
+        let constantFields: [(KeyPath<Lane, Double>, WritableKeyPath<Constants, V>)] = [
+            (\.offset, \.offset), (\.gain, \.gain), (\.temperatureCoefficient, \.temperatureCoefficient),
+            (\.humidityCoefficient, \.humidityCoefficient), (\.referenceTemperature, \.referenceTemperature),
+            (\.referenceAbsoluteHumidity, \.referenceAbsoluteHumidity), (\.validMin, \.validMin),
+            (\.validMax, \.validMax), (\.riseTau, \.riseTau), (\.decayTau, \.decayTau),
+            (\.noiseFloor2, \.noiseFloor2),
+        ]
         for (g, channel) in gas.enumerated() {
             gasChannel[g] = channel
             let lane = lanes[channel]
@@ -156,17 +163,7 @@ struct RoundKernel {
             segmentUsed[v * segmentCount + segmentOf[g]] = true
             if lane.kind == .moxResistance { logs.append(g) }
             if lane.gasIndex != nil { indexed.append(g) }
-            constants[v].offset[e] = lane.offset
-            constants[v].gain[e] = lane.gain
-            constants[v].temperatureCoefficient[e] = lane.temperatureCoefficient
-            constants[v].humidityCoefficient[e] = lane.humidityCoefficient
-            constants[v].referenceTemperature[e] = lane.referenceTemperature
-            constants[v].referenceAbsoluteHumidity[e] = lane.referenceAbsoluteHumidity
-            constants[v].validMin[e] = lane.validMin
-            constants[v].validMax[e] = lane.validMax
-            constants[v].riseTau[e] = lane.riseTau
-            constants[v].decayTau[e] = lane.decayTau
-            constants[v].noiseFloor2[e] = lane.noiseFloor2
+            for (field, vector) in constantFields { constants[v][keyPath: vector][e] = lane[keyPath: field] }
             constants[v].delayUs[e] = lane.delayUs
             constants[v].isVOC[e] = lane.kind == .srawVOC
             constants[v].isMoxResistance[e] = lane.kind == .moxResistance
