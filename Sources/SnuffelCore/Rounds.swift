@@ -29,8 +29,13 @@ struct RoundKernel {
         var referenceTemperature = V(), referenceAbsoluteHumidity = V()
         var validMin = V(), validMax = V(), riseTau = V(), decayTau = V(), noiseFloor2 = V()
         var delayUs = U()
-        var isVOC = M(repeating: false), isMoxResistance = M(repeating: false)
-        var noSmoothing = M(repeating: false), active = M(repeating: false)
+        /// The longest of the channels' delays.
+        var maxDelayUs: UInt64 = 0
+        /// Per slot 1 where true, 0 where not: masks made by comparing these where they are
+        /// used are known to the compiler as comparison results (AVX-512 mask registers,
+        /// SSE2 sign bits), which makes `any` of them one instruction instead of a
+        /// reduction of 64-bit lanes.
+        var isVOC = V(), isMoxResistance = V(), noSmoothing = V(), active = V()
     }
 
     /// The filter coefficients for each channel's last sample interval (``Lane/prepare(dtUs:)``).
@@ -165,10 +170,11 @@ struct RoundKernel {
             if lane.gasIndex != nil { indexed.append(g) }
             for (field, vector) in constantFields { constants[v][keyPath: vector][e] = lane[keyPath: field] }
             constants[v].delayUs[e] = lane.delayUs
-            constants[v].isVOC[e] = lane.kind == .srawVOC
-            constants[v].isMoxResistance[e] = lane.kind == .moxResistance
-            constants[v].noSmoothing[e] = !(lane.smoothTau > 0)
-            constants[v].active[e] = true
+            constants[v].maxDelayUs = max(constants[v].maxDelayUs, lane.delayUs)
+            constants[v].isVOC[e] = lane.kind == .srawVOC ? 1 : 0
+            constants[v].isMoxResistance[e] = lane.kind == .moxResistance ? 1 : 0
+            constants[v].noSmoothing[e] = lane.smoothTau > 0 ? 0 : 1
+            constants[v].active[e] = 1
         }
         logSlots = logs
         gasIndexSlots = indexed
@@ -436,7 +442,8 @@ extension Engine {
         let n = laneCount
         let segments = rk.segmentCount
         let c = rk.constants[v]
-        let active = c.active
+        let active = c.active .> 0, isVOC = c.isVOC .> 0, isMoxResistance = c.isMoxResistance .> 0
+        let noSmoothing = c.noSmoothing .> 0
         let on2v = V(repeating: on2), off2v = V(repeating: off2)
         let staleV = U(repeating: staleUs)
         var k = rk.coefficients[v]
@@ -445,39 +452,70 @@ extension Engine {
         var previous1 = start.previous1, previous2 = start.previous2
         var noiseVariance = start.noiseVariance, smoothNoiseVariance = start.smoothNoiseVariance
         var rearmLevel = start.rearmLevel, physical = start.physical, lastTime = start.lastTime
+        // While every channel of the vector last saw the same time (a round whose samples
+        // share one time, as most do) and has its coefficients for the same interval, the
+        // times are checked once for all, as scalars: cheaper than comparing vectors of
+        // 64-bit integers (which SSE2 has no instructions for).
+        var uniform = true
+        var last: UInt64? = nil
+        for e in 0..<w where active[e] {
+            if let l = last { uniform = uniform && lastTime[e] == l } else { last = lastTime[e] }
+        }
+        var uniformTime = last ?? 0
+        var uniformDt = UInt64.max  // unknown: each channel's own `cachedDtUs` is checked
         var r = 0
         while r < rounds {
             let q = p + r * n
             var raw = V()
             var t = U()
+            let inlet: U
             if rk.sharedTime[r] {
-                t = U(repeating: q[0].time)
+                let time = q[0].time
+                t = U(repeating: time)
                 for e in 0..<w { raw[e] = q[rk.gasChannel[v * w + e]].value }
+                inlet = time >= c.maxDelayUs ? t &- c.delayUs : (t &- c.delayUs).replacing(with: 0, where: t .< c.delayUs)
             } else {
                 for e in 0..<w {
                     let s = q[rk.gasChannel[v * w + e]]
                     raw[e] = s.value
                     t[e] = s.time
                 }
+                inlet = (t &- c.delayUs).replacing(with: 0, where: t .< c.delayUs)
             }
-            let dtUs = t &- lastTime
-            let badTime = (t .<= lastTime) .| (dtUs .> staleV)
             let finite = (raw - raw) .== 0  // NaN and ±∞ give NaN
-            let inRange = finite .& (raw .>= c.validMin) .& (raw .<= c.validMax) .& (.!c.isMoxResistance .| (raw .> 0))
-            let bad = badTime .| .!inRange
-            if any(active .& (bad .| (dtUs .!= k.cachedDtUs))) {
-                if any(active .& bad) { break }
-                for e in 0..<w where active[e] && dtUs[e] != k.cachedDtUs[e] {
-                    let lane = lanes + rk.gasChannel[v * w + e]
-                    lane.pointee.prepare(dtUs: dtUs[e])
-                    rk.copyCoefficients(from: lane, vector: v, element: e)
+            let inRange = finite .& (raw .>= c.validMin) .& (raw .<= c.validMax) .& (.!isMoxResistance .| (raw .> 0))
+            if uniform && rk.sharedTime[r] {
+                let time = t[0]
+                if time <= uniformTime || time &- uniformTime > staleUs || any(active .& .!inRange) { break }
+                let dt = time &- uniformTime
+                if dt != uniformDt {
+                    for e in 0..<w where active[e] && dt != k.cachedDtUs[e] {
+                        let lane = lanes + rk.gasChannel[v * w + e]
+                        lane.pointee.prepare(dtUs: dt)
+                        rk.copyCoefficients(from: lane, vector: v, element: e)
+                    }
+                    k = rk.coefficients[v]
+                    uniformDt = dt
                 }
-                k = rk.coefficients[v]
+            } else {
+                let dtUs = t &- lastTime
+                let badTime = (t .<= lastTime) .| (dtUs .> staleV)
+                let bad = badTime .| .!inRange
+                if any(active .& (bad .| (dtUs .!= k.cachedDtUs))) {
+                    if any(active .& bad) { break }
+                    for e in 0..<w where active[e] && dtUs[e] != k.cachedDtUs[e] {
+                        let lane = lanes + rk.gasChannel[v * w + e]
+                        lane.pointee.prepare(dtUs: dtUs[e])
+                        rk.copyCoefficients(from: lane, vector: v, element: e)
+                    }
+                    k = rk.coefficients[v]
+                }
+                uniformDt = .max
             }
 
             // Stage 1: physical units (Lane.convert).
             var y = (raw - c.offset) * c.gain
-            y.replace(with: (c.offset - raw) * c.gain, where: c.isVOC)
+            y.replace(with: (c.offset - raw) * c.gain, where: isVOC)
             for g in rk.logSlots where g / w == v {
                 y[g % w] = lanes[rk.gasChannel[g]].convert(raw[g % w])
             }
@@ -512,8 +550,8 @@ extension Engine {
             let smoothed = smooth + slope * k.dt
             let tau = c.decayTau.replacing(with: c.riseTau, where: slope .> 0)
             let recovered = smoothed + tau * slope
-            let s = smoothed.replacing(with: median, where: c.noSmoothing)
-            let x = recovered.replacing(with: median, where: c.noSmoothing)
+            let s = smoothed.replacing(with: median, where: noSmoothing)
+            let x = recovered.replacing(with: median, where: noSmoothing)
 
             // Noise and thresholds: anything near a hit leaves the quiet path.
             let x2 = x * x
@@ -531,7 +569,6 @@ extension Engine {
             noiseVariance.replace(with: floor2.replacing(with: nx, where: nx .>= floor2), where: .!stillUp)
             smoothNoiseVariance.replace(with: floor2.replacing(with: ns, where: ns .>= floor2), where: .!stillUp)
 
-            let inlet = (t &- c.delayUs).replacing(with: 0, where: t .< c.delayUs)
             rk.staged[(rk.stagedRounds + r) * rk.vectors + v] = RoundKernel.Pending(inlet: inlet, excess: s, recovered: x)
 
             // Baseline (Lane.updateBaseline, learning, warm, no catch-up).
@@ -546,6 +583,8 @@ extension Engine {
             recoveredOut = x
             physical = compensated
             lastTime = t
+            uniform = rk.sharedTime[r]
+            uniformTime = t[0]
             r += 1
         }
         rk.states[(1 - rk.current) * rk.vectors + v] = RoundKernel.State(
