@@ -53,10 +53,10 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var payload: PayloadOptions
 
-    @Flag(help: "Print the result as JSON instead of a table.")
+    @Flag(help: "Print the result as JSON instead of a table: the summary, and per scenario its counts and each source with its localisation error (metres, split along and across the wind), 95 % radius and estimated class.")
     var json = false
 
-    @Flag(help: "List every detection of every scenario with the source it was matched to and its geotag error.")
+    @Flag(help: "List every detection of every scenario with the source it was matched to and its geotag error, and each source's localisation.")
     var details = false
 
     @Option(help: ArgumentHelp("Fly every scenario this many times, with its own seed and then others (1–20).", valueName: "n"))
@@ -201,6 +201,14 @@ enum EvaluationReport {
         struct ScenarioOut: Encodable {
             var name: String; var flight_s: Double; var labs_encountered: [String]; var labs_detected: [String]
             var confounders_encountered: [String]; var encounters: Int; var encounters_detected: Int; var detections: Int; var false_alarms: Int
+            var sources: [SourceOut]
+        }
+        /// A source whose plume reached the drone, and its nearest estimate (null fields:
+        /// not localised).
+        struct SourceOut: Encodable {
+            var id: String; var `class`: String; var wind_m_s: Double
+            var error_m: Double?; var downwind_m: Double?; var crosswind_m: Double?
+            var radius95_m: Double?; var estimated_class: String?; var paired_error_m: Double?
         }
         func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
         let errors = s.geotagErrors
@@ -211,7 +219,12 @@ enum EvaluationReport {
             scenarios: s.scores.map {
                 ScenarioOut(name: $0.scenario, flight_s: $0.flightSeconds, labs_encountered: $0.encounteredLabs, labs_detected: $0.detectedLabs,
                             confounders_encountered: $0.encounteredConfounders, encounters: $0.encounters,
-                            encounters_detected: $0.detectedEncounters, detections: $0.matches.count, false_alarms: $0.falseAlarms)
+                            encounters_detected: $0.detectedEncounters, detections: $0.matches.count, false_alarms: $0.falseAlarms,
+                            sources: $0.localisation.map {
+                                SourceOut(id: $0.source, class: $0.signatureClass, wind_m_s: $0.windSpeed, error_m: $0.error,
+                                          downwind_m: $0.downwind, crosswind_m: $0.crosswind, radius95_m: $0.radius95,
+                                          estimated_class: $0.estimatedClass, paired_error_m: $0.pairedError)
+                            })
             },
             flight_hours: s.flightHours, probability_of_detection: finite(s.probabilityOfDetection),
             labs_encountered: s.labsEncountered, labs_detected: s.labsDetected, false_alarms: s.falseAlarms,

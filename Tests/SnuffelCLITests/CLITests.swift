@@ -130,6 +130,19 @@ struct CLITests {
         let unpaired = try #require(object?["sources_unpaired_wind_2_6"] as? Int)
         let without = try #require(object?["sources_not_localised"] as? Int)
         #expect(unpaired >= without)
+        // Each source's own error: the median over them is the summary's.
+        let sources = ((object?["scenarios"] as? [[String: Any]])?.first?["sources"] as? [[String: Any]]) ?? []
+        #expect(!sources.isEmpty && sources.allSatisfy { $0["id"] is String && $0["class"] is String })
+        let errors = sources.compactMap { $0["error_m"] as? Double }.sorted()
+        #expect(errors.count + without == sources.count, "\(sources)")
+        if let median = object?["localisation_error_median_m"] as? Double, !errors.isEmpty {
+            #expect(median == errors[Int((0.5 * Double(errors.count - 1)).rounded())])
+        }
+        for source in sources {
+            guard let error = source["error_m"] as? Double, let along = source["downwind_m"] as? Double,
+                  let across = source["crosswind_m"] as? Double else { continue }
+            #expect(abs((along * along + across * across).squareRoot() - error) < 0.01 * error + 0.01, "\(source)")
+        }
         let unknown = try CLI.run(["simulate", "--scenario", "no-such-scenario", "--out", log])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("no-such-scenario") && unknown.stderr.contains("mdma-lab"), "\(unknown.stderr)")
