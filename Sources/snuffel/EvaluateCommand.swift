@@ -209,6 +209,24 @@ enum EvaluationReport {
             var id: String; var `class`: String; var wind_m_s: Double
             var error_m: Double?; var downwind_m: Double?; var crosswind_m: Double?
             var radius95_m: Double?; var estimated_class: String?; var paired_error_m: Double?
+
+            enum CodingKeys: String, CodingKey {
+                case id, `class`, wind_m_s, error_m, downwind_m, crosswind_m, radius95_m, estimated_class, paired_error_m
+            }
+
+            // Written out so that a source without an estimate has nulls, not missing keys.
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(id, forKey: .id)
+                try c.encode(`class`, forKey: .class)
+                try c.encode(wind_m_s, forKey: .wind_m_s)
+                try c.encode(error_m, forKey: .error_m)
+                try c.encode(downwind_m, forKey: .downwind_m)
+                try c.encode(crosswind_m, forKey: .crosswind_m)
+                try c.encode(radius95_m, forKey: .radius95_m)
+                try c.encode(estimated_class, forKey: .estimated_class)
+                try c.encode(paired_error_m, forKey: .paired_error_m)
+            }
         }
         func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
         let errors = s.geotagErrors

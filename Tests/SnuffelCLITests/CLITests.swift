@@ -132,7 +132,7 @@ struct CLITests {
         #expect(unpaired >= without)
         // Each source's own error: the median over them is the summary's.
         let sources = ((object?["scenarios"] as? [[String: Any]])?.first?["sources"] as? [[String: Any]]) ?? []
-        #expect(!sources.isEmpty && sources.allSatisfy { $0["id"] is String && $0["class"] is String })
+        #expect(!sources.isEmpty && sources.allSatisfy { $0["id"] is String && $0["class"] is String && $0.keys.contains("error_m") })
         let errors = sources.compactMap { $0["error_m"] as? Double }.sorted()
         #expect(errors.count + without == sources.count, "\(sources)")
         if let median = object?["localisation_error_median_m"] as? Double, !errors.isEmpty {
